@@ -1,0 +1,473 @@
+"""Parametric value distributions with closed-form v(q), R(q), V(q), S(q) (paper, Section 2 and Figure 1)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import special
+
+from . import kernels
+from .base import Distribution
+
+
+def check_positive(name: str, value: float, what: str = "a finite number > 0") -> float:
+    value = float(value)
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name}: must be {what}, got {value!r}")
+    return value
+
+
+def check_finite(name: str, value: float, lo: float = -math.inf) -> float:
+    value = float(value)
+    if not math.isfinite(value) or value < lo:
+        bound = "" if lo == -math.inf else f" >= {lo:g}"
+        raise ValueError(f"{name}: must be a finite number{bound}, got {value!r}")
+    return value
+
+
+def _clip01(x):
+    return np.clip(x, 0.0, 1.0)
+
+
+def _safe_log(q):
+    with np.errstate(divide="ignore"):
+        return np.log(q)
+
+
+class Uniform(Distribution):
+    """Uniform[low, high]: v(q) = high - q (high - low); MHR."""
+
+    name = "uniform"
+
+    def __init__(self, low: float = 0.0, high: float = 1.0):
+        self.low = check_finite("low", low, 0.0)
+        self.high = check_finite("high", high)
+        if not self.high > self.low:
+            raise ValueError(f"high: must be > low ({self.low:g}), got {self.high:g}")
+        self.support = (self.low, self.high)
+
+    def _v(self, q):
+        return self.high - q * (self.high - self.low)
+
+    def _V(self, q):
+        return q * self.high - 0.5 * q * q * (self.high - self.low)
+
+    def _S(self, q):
+        return 0.5 * q * q * (self.high - self.low)
+
+    def sf(self, x):
+        return _clip01((self.high - np.asarray(x, float)) / (self.high - self.low))
+
+    def cdf(self, x):
+        return 1.0 - self.sf(x)
+
+    def pdf(self, x):
+        x = np.asarray(x, float)
+        return np.where((x >= self.low) & (x <= self.high), 1.0 / (self.high - self.low), 0.0)
+
+    def numba_spec(self):
+        return kernels.pack(kernels.UNIFORM, self.low, self.high)
+
+    @property
+    def spec(self):
+        return f"uniform:low={self.low:g},high={self.high:g}"
+
+
+class Exponential(Distribution):
+    """Exponential(rate): v(q) = -ln(q) / rate; the only distribution both MHR and anti-MHR."""
+
+    name = "exponential"
+
+    def __init__(self, rate: float = 1.0):
+        self.rate = check_positive("rate", rate)
+        self.support = (0.0, math.inf)
+
+    def _v(self, q):
+        return -_safe_log(q) / self.rate
+
+    def _V(self, q):
+        with np.errstate(invalid="ignore"):
+            return np.where(q == 0, 0.0, q * (1.0 - _safe_log(q)) / self.rate)
+
+    def _S(self, q):
+        return q / self.rate
+
+    def sf(self, x):
+        x = np.asarray(x, float)
+        return np.where(x <= 0, 1.0, np.exp(-self.rate * np.maximum(x, 0.0)))
+
+    def cdf(self, x):
+        return 1.0 - self.sf(x)
+
+    def pdf(self, x):
+        x = np.asarray(x, float)
+        return np.where(x >= 0, self.rate * np.exp(-self.rate * np.maximum(x, 0.0)), 0.0)
+
+    def numba_spec(self):
+        return kernels.pack(kernels.EXPONENTIAL, self.rate)
+
+    @property
+    def spec(self):
+        return f"exponential:rate={self.rate:g}"
+
+
+class _PowerTail(Distribution):
+    """Shared algebra of Pareto I and Lomax: v(q) = scale (q^{-1/shape} - shift)."""
+
+    shift = 0.0
+
+    def __init__(self, shape: float, scale: float = 1.0):
+        self.shape = check_positive("shape", shape)
+        self.scale = check_positive("scale", scale)
+
+    def _qpow(self, q, e):
+        with np.errstate(divide="ignore"):
+            return np.exp(e * _safe_log(q))
+
+    def _v(self, q):
+        return self.scale * (self._qpow(q, -1.0 / self.shape) - self.shift)
+
+    @property
+    def R0(self):
+        if self.shape > 1:
+            return 0.0
+        return self.scale if self.shape == 1 else math.inf
+
+    def _V(self, q):
+        if self.shape <= 1:
+            return np.where(q == 0, 0.0, math.inf)
+        a = 1.0 - 1.0 / self.shape
+        return self.scale * (self._qpow(q, a) / a - self.shift * q)
+
+    def _S(self, q):
+        if self.shape <= 1:
+            return np.where(q == 0, 0.0, math.inf)
+        return self.scale * self._qpow(q, 1.0 - 1.0 / self.shape) / (self.shape - 1.0)
+
+    def pdf(self, x):
+        x = np.asarray(x, float)
+        z = x / self.scale + self.shift
+        ok = x >= self.support[0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(ok, self.shape / self.scale * np.power(np.where(ok, z, 1.0), -self.shape - 1), 0.0)
+
+    def sf(self, x):
+        x = np.asarray(x, float)
+        z = np.maximum(x / self.scale + self.shift, 1.0)
+        return np.power(z, -self.shape)
+
+    def cdf(self, x):
+        return 1.0 - self.sf(x)
+
+
+class Lomax(_PowerTail):
+    """Lomax (Pareto II): Pr[v >= x] = (1 + x/scale)^(-shape); regular and anti-MHR for shape >= 1."""
+
+    name = "lomax"
+    shift = 1.0
+
+    def __init__(self, shape: float = 3.0, scale: float = 1.0):
+        super().__init__(shape, scale)
+        self.support = (0.0, math.inf)
+
+    def _v(self, q):
+        with np.errstate(divide="ignore"):
+            return self.scale * np.expm1(-_safe_log(q) / self.shape)
+
+    def numba_spec(self):
+        return kernels.pack(kernels.LOMAX, self.shape, self.scale)
+
+    @property
+    def spec(self):
+        return f"lomax:shape={self.shape:g},scale={self.scale:g}"
+
+
+class Pareto(_PowerTail):
+    """Pareto type I: Pr[v >= x] = (x/scale)^(-shape) on [scale, inf); regular and anti-MHR."""
+
+    name = "pareto"
+
+    def __init__(self, shape: float = 2.0, scale: float = 1.0):
+        super().__init__(shape, scale)
+        self.support = (self.scale, math.inf)
+
+    def numba_spec(self):
+        return kernels.pack(kernels.PARETO, self.shape, self.scale)
+
+    @property
+    def spec(self):
+        return f"pareto:shape={self.shape:g},scale={self.scale:g}"
+
+
+class EqualRevenue(Distribution):
+    """Equal revenue: F(v) = 1 - 1/v on [1, high), atom of mass 1/high at high; R(q) = 1 for q >= 1/high."""
+
+    name = "equal-revenue"
+
+    def __init__(self, high: float = 100.0):
+        self.high = check_finite("high", high)
+        if not self.high > 1:
+            raise ValueError(f"high: must be a finite number > 1, got {self.high!r}")
+        self.support = (1.0, self.high)
+
+    def _v(self, q):
+        with np.errstate(divide="ignore"):
+            return np.where(q <= 1.0 / self.high, self.high, 1.0 / q)
+
+    def _V(self, q):
+        with np.errstate(divide="ignore"):
+            return np.where(q <= 1.0 / self.high, q * self.high, 1.0 + _safe_log(q * self.high))
+
+    def _S(self, q):
+        with np.errstate(divide="ignore"):
+            return np.where(q <= 1.0 / self.high, 0.0, _safe_log(q * self.high))
+
+    def sf(self, x):
+        x = np.asarray(x, float)
+        with np.errstate(divide="ignore"):
+            return np.where(x <= 1, 1.0, np.where(x <= self.high, 1.0 / x, 0.0))
+
+    def cdf(self, x):
+        x = np.asarray(x, float)
+        with np.errstate(divide="ignore"):
+            return np.where(x < 1, 0.0, np.where(x < self.high, 1.0 - 1.0 / np.maximum(x, 1.0), 1.0))
+
+    def pdf(self, x):
+        x = np.asarray(x, float)
+        with np.errstate(divide="ignore"):
+            return np.where((x >= 1) & (x < self.high), 1.0 / (x * x), 0.0)
+
+    @property
+    def atoms(self):
+        return [(self.high, 1.0 / self.high)]
+
+    def numba_spec(self):
+        return kernels.pack(kernels.EQUAL_REVENUE, self.high)
+
+    @property
+    def spec(self):
+        return f"equal-revenue:high={self.high:g}"
+
+
+class Weibull(Distribution):
+    """Weibull: Pr[v >= x] = exp(-(x/scale)^shape). MHR for shape >= 1, anti-MHR for shape <= 1; shape 0.5 is
+    not regular (the paper's anti-MHR-but-irregular example)."""
+
+    name = "weibull"
+
+    def __init__(self, shape: float = 0.5, scale: float = 1.0):
+        self.shape = check_positive("shape", shape)
+        self.scale = check_positive("scale", scale)
+        self.support = (0.0, math.inf)
+
+    def _v(self, q):
+        return self.scale * np.power(-_safe_log(q), 1.0 / self.shape)
+
+    def _V(self, q):
+        s = 1.0 + 1.0 / self.shape
+        return self.scale * special.gamma(s) * special.gammaincc(s, -_safe_log(q))
+
+    def sf(self, x):
+        x = np.maximum(np.asarray(x, float), 0.0)
+        return np.exp(-np.power(x / self.scale, self.shape))
+
+    def cdf(self, x):
+        return -np.expm1(-np.power(np.maximum(np.asarray(x, float), 0.0) / self.scale, self.shape))
+
+    def pdf(self, x):
+        x = np.asarray(x, float)
+        k, lam = self.shape, self.scale
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.maximum(x, 0.0) / lam
+            return np.where(x > 0, k / lam * np.power(z, k - 1) * np.exp(-np.power(z, k)), 0.0)
+
+    def numba_spec(self):
+        return kernels.pack(kernels.WEIBULL, self.shape, self.scale)
+
+    @property
+    def spec(self):
+        return f"weibull:shape={self.shape:g},scale={self.scale:g}"
+
+
+class Example42(Distribution):
+    """The paper's Example 4.2 for n buyers: K = sqrt(ln n)/2, F(v) = 1 - exp(-v^2) on [0, K), atom of mass
+    exp(-K^2) = n^(-1/4) at K. MHR; the worst case of Theorems 4.1 (iii) and 5.1."""
+
+    name = "example42"
+
+    def __init__(self, n: float):
+        n = float(n)
+        if not (math.isfinite(n) and n >= 2):
+            raise ValueError(f"n: example42 needs a finite number of buyers >= 2 (K = sqrt(ln n)/2), got {n!r}")
+        self.n = n
+        self.K = 0.5 * math.sqrt(math.log(n))
+        self.atom_mass = math.exp(-0.25 * math.log(n))
+        self.support = (0.0, self.K)
+
+    def _v(self, q):
+        with np.errstate(invalid="ignore"):
+            return np.where(q <= self.atom_mass, self.K, np.sqrt(-_safe_log(np.maximum(q, self.atom_mass))))
+
+    def _V(self, q):
+        g = math.gamma(1.5)
+        p = self.atom_mass
+        lp = -math.log(p)
+        cont = g * (special.gammaincc(1.5, -_safe_log(np.maximum(q, p))) - special.gammaincc(1.5, lp))
+        return np.where(q <= p, q * self.K, p * self.K + cont)
+
+    def sf(self, x):
+        x = np.asarray(x, float)
+        return np.where(x <= 0, 1.0, np.where(x <= self.K, np.exp(-np.square(np.maximum(x, 0.0))), 0.0))
+
+    def cdf(self, x):
+        x = np.asarray(x, float)
+        return np.where(x < 0, 0.0, np.where(x < self.K, -np.expm1(-np.square(np.maximum(x, 0))), 1.0))
+
+    def pdf(self, x):
+        x = np.asarray(x, float)
+        return np.where((x >= 0) & (x < self.K), 2 * x * np.exp(-x * x), 0.0)
+
+    @property
+    def atoms(self):
+        return [(self.K, self.atom_mass)]
+
+    def numba_spec(self):
+        return kernels.pack(kernels.EXAMPLE42, self.K, self.atom_mass)
+
+    @property
+    def spec(self):
+        return f"example42:n={self.n:g}"
+
+
+class LogNormal(Distribution):
+    """Log-normal: ln v ~ N(mu, sigma^2); v(q) = exp(mu - sigma * Phi^{-1}(q))."""
+
+    name = "lognormal"
+
+    def __init__(self, mu: float = 0.0, sigma: float = 1.0):
+        self.mu = check_finite("mu", mu)
+        self.sigma = check_positive("sigma", sigma)
+        self.support = (0.0, math.inf)
+
+    def _v(self, q):
+        return np.exp(self.mu - self.sigma * special.ndtri(q))
+
+    def _V(self, q):
+        return math.exp(self.mu + 0.5 * self.sigma ** 2) * special.ndtr(self.sigma + special.ndtri(q))
+
+    def _z(self, x):
+        with np.errstate(divide="ignore"):
+            return (np.log(np.maximum(np.asarray(x, float), 0.0)) - self.mu) / self.sigma
+
+    def sf(self, x):
+        return special.ndtr(-self._z(x))
+
+    def cdf(self, x):
+        return special.ndtr(self._z(x))
+
+    def pdf(self, x):
+        x = np.asarray(x, float)
+        z = self._z(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(x > 0, np.exp(-0.5 * z * z) / (x * self.sigma * math.sqrt(2 * math.pi)), 0.0)
+
+    def numba_spec(self):
+        return kernels.pack(kernels.LOGNORMAL, self.mu, self.sigma)
+
+    @property
+    def spec(self):
+        return f"lognormal:mu={self.mu:g},sigma={self.sigma:g}"
+
+
+class TruncNorm(Distribution):
+    """Normal(mean, sd^2) truncated to [low, high] (high may be inf), low >= 0; MHR."""
+
+    name = "truncnorm"
+
+    def __init__(self, mean: float = 1.0, sd: float = 1.0, low: float = 0.0, high: float = math.inf):
+        self.mean_ = check_finite("mean", mean)
+        self.sd = check_positive("sd", sd)
+        self.low = check_finite("low", low, 0.0)
+        self.high = float(high)
+        if math.isnan(self.high) or not self.high > self.low:
+            raise ValueError(f"high: must be > low ({self.low:g}) (inf allowed), got {self.high!r}")
+        self.a = (self.low - self.mean_) / self.sd
+        self.b = (self.high - self.mean_) / self.sd
+        self._ua, self._ub = special.ndtr(-self.a), special.ndtr(-self.b)
+        self.Z = self._ua - self._ub
+        if not self.Z > 0:
+            raise ValueError("low, high: the interval has no normal mass at double precision")
+        self.support = (self.low, self.high)
+
+    def _v(self, q):
+        return self.mean_ - self.sd * special.ndtri(self._ub + q * self.Z)
+
+    def _V(self, q):
+        z = (self._v(q) - self.mean_) / self.sd
+        phi = lambda t: np.exp(-0.5 * np.square(t)) / math.sqrt(2 * math.pi)  # noqa: E731
+        phib = 0.0 if math.isinf(self.b) else float(phi(self.b))
+        # phi(z) - phi(b) cancels for q below ~1e-16 when high is finite; V >= R = q v(q) bounds it there
+        return np.maximum(self.mean_ * q + self.sd * (phi(z) - phib) / self.Z, q * self._v(q))
+
+    def sf(self, x):
+        z = (np.asarray(x, float) - self.mean_) / self.sd
+        return _clip01((special.ndtr(-z) - self._ub) / self.Z)
+
+    def cdf(self, x):
+        return 1.0 - self.sf(x)
+
+    def pdf(self, x):
+        x = np.asarray(x, float)
+        z = (x - self.mean_) / self.sd
+        dens = np.exp(-0.5 * z * z) / (math.sqrt(2 * math.pi) * self.sd * self.Z)
+        return np.where((x >= self.low) & (x <= self.high), dens, 0.0)
+
+    def numba_spec(self):
+        return kernels.pack(kernels.TRUNCNORM, self.mean_, self.sd, self.a, self.b)
+
+    @property
+    def spec(self):
+        return f"truncnorm:mean={self.mean_:g},sd={self.sd:g},low={self.low:g},high={self.high:g}"
+
+
+class Beta(Distribution):
+    """Beta(a, b) on [0, 1]: v(q) solves I_{1-x}... i.e. Pr[v >= x] = q (scipy's betainccinv)."""
+
+    name = "beta"
+
+    def __init__(self, a: float = 2.0, b: float = 5.0):
+        self.a = check_positive("a", a)
+        self.b = check_positive("b", b)
+        self.support = (0.0, 1.0)
+
+    def _v(self, q):
+        # 1 - v ~ Beta(b, a): the lower quantile keeps its precision as q -> 0 (betainccinv underflows)
+        with np.errstate(invalid="ignore"):
+            return np.where(q < 0.5, 1.0 - special.betaincinv(self.b, self.a, q),
+                            special.betaincinv(self.a, self.b, 1.0 - q))
+
+    def _V(self, q):
+        return self.a / (self.a + self.b) * special.betaincc(self.a + 1.0, self.b, self._v(q))
+
+    def sf(self, x):
+        return special.betaincc(self.a, self.b, np.clip(np.asarray(x, float), 0.0, 1.0))
+
+    def cdf(self, x):
+        return special.betainc(self.a, self.b, np.clip(np.asarray(x, float), 0.0, 1.0))
+
+    def pdf(self, x):
+        x = np.asarray(x, float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = np.exp((self.a - 1) * np.log(x) + (self.b - 1) * np.log1p(-x) - special.betaln(self.a, self.b))
+        return np.where((x > 0) & (x < 1), d, 0.0)
+
+    def numba_spec(self):
+        """A table (``compound.build_table``; error in ``table_error``): numba has no incomplete beta."""
+        if not hasattr(self, "_table"):
+            from .compound import build_table
+            self._table, self.table_error = build_table(self)
+        return kernels.TABLE, self._table
+
+    @property
+    def spec(self):
+        return f"beta:a={self.a:g},b={self.b:g}"
