@@ -16,28 +16,30 @@ from . import kernels
 from .base import Distribution, _quad_V
 
 _Q_SWITCH = 1e-3
+_Q_HIGH = 0.9
 
 
 def build_table(dist: Distribution, breakpoints=()) -> tuple[np.ndarray, float]:
     """Tabulate v(q) for ``kernels.TABLE``; returns (params, measured max relative error at cell midpoints)."""
-    grid = np.concatenate([np.geomspace(1e-300, _Q_SWITCH, 12000), np.linspace(_Q_SWITCH, 1.0, 6000),
-                           1.0 - np.geomspace(1e-15, _Q_SWITCH, 3000)])
+    grid = np.concatenate([np.geomspace(1e-300, _Q_SWITCH, 12000), np.linspace(_Q_SWITCH, _Q_HIGH, 6000),
+                           1.0 - np.geomspace(1e-15, 1.0 - _Q_HIGH, 4000)])
     extra = []
     for p in breakpoints:
         if 0 < p < 1:
             extra += [p, min(p * (1 + 1e-12) + 1e-300, 1.0)]
     grid = np.unique(np.concatenate([grid, extra]))
     vals = np.asarray(dist.v(grid), dtype=float)
-    params = np.ascontiguousarray(np.concatenate([[len(grid), _Q_SWITCH], grid, vals]))
+    params = np.ascontiguousarray(np.concatenate([[len(grid), _Q_SWITCH, _Q_HIGH], grid, vals]))
     mid = np.sqrt(grid[:-1] * grid[1:])
-    mid = np.where(grid[1:] > _Q_SWITCH, 0.5 * (grid[:-1] + grid[1:]), mid)
+    mid = np.where((grid[1:] > _Q_SWITCH) & (grid[:-1] < _Q_HIGH), 0.5 * (grid[:-1] + grid[1:]), mid)
+    mid = np.where(grid[:-1] >= _Q_HIGH, 1.0 - np.sqrt((1.0 - grid[:-1]) * (1.0 - grid[1:])), mid)
     exact = np.asarray(dist.v(mid), dtype=float)
     approx = kernels.v_array(kernels.TABLE, params, mid)
     # cells across a jump are not interpolated (both ends are kept as breakpoints), skip them in the check
     jump = np.abs(vals[1:] - vals[:-1]) > 1e-3 * np.maximum(np.abs(vals[1:]), 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        # relative error, with a floor of 1e-9 of the typical value (v -> 0 at the bottom of the support)
-        rel = np.abs(approx - exact) / np.maximum(np.abs(exact), 1e-9 * float(np.nanmedian(np.abs(vals))))
+        # relative error, absolute in units of 1e-3 median value where v is smaller (v -> 0 at the bottom)
+        rel = np.abs(approx - exact) / np.maximum(np.abs(exact), 1e-3 * float(np.nanmedian(np.abs(vals))))
     err = float(np.nanmax(np.where(jump, 0.0, rel))) if len(rel) else 0.0
     return params, err
 

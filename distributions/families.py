@@ -442,9 +442,12 @@ class Beta(Distribution):
 
     def _v(self, q):
         # 1 - v ~ Beta(b, a): the lower quantile keeps its precision as q -> 0 (betainccinv underflows)
-        with np.errstate(invalid="ignore"):
-            return np.where(q < 0.5, 1.0 - special.betaincinv(self.b, self.a, q),
-                            special.betaincinv(self.a, self.b, 1.0 - q))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            low = special.betaincinv(self.b, self.a, q)
+            # scipy returns NaN below q ~ 1e-130; there I_x(b, a) ~ x^b / (b B(b, a)) to double precision
+            tiny = np.exp((np.log(q) + math.log(self.b) + special.betaln(self.b, self.a)) / self.b)
+            low = np.where(np.isnan(low), tiny, low)
+            return np.where(q < 0.5, 1.0 - low, special.betaincinv(self.a, self.b, 1.0 - q))
 
     def _V(self, q):
         return self.a / (self.a + self.b) * special.betaincc(self.a + 1.0, self.b, self._v(q))

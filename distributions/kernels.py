@@ -50,11 +50,11 @@ def ndtri_upper(q):
 
 @numba.njit(cache=True)
 def _table(params, q):
-    # params = [m, q_switch, q_0..q_{m-1}, v_0..v_{m-1}] with q increasing; linear in q above q_switch,
-    # linear in (log q, log v) below it (power-law tails); below q_0: log-log extrapolation.
+    # params = [m, q_lo, q_hi, q_0..q_{m-1}, v_0..v_{m-1}] with q increasing; linear in (log q, log v) below
+    # q_lo (power-law tails), in (log(1-q), log v) above q_hi (v ~ c (1-q)^k), linear in q between.
     m = int(params[0])
-    qs = params[2:2 + m]
-    vs = params[2 + m:2 + 2 * m]
+    qs = params[3:3 + m]
+    vs = params[3 + m:3 + 2 * m]
     if q >= qs[m - 1]:
         return vs[m - 1]
     j = np.searchsorted(qs, q, side="right")  # qs[j-1] <= q < qs[j]
@@ -66,6 +66,10 @@ def _table(params, q):
         return math.exp(math.log(v0) + t * (math.log(v1) - math.log(v0)))
     if q1 == q0:
         return v0
+    if q0 >= params[2] and v0 > 0.0 and v1 > 0.0 and q1 < 1.0:
+        # near the bottom of the support v ~ c (1-q)^k: linear in (log(1-q), log v)
+        t = (math.log1p(-q) - math.log1p(-q0)) / (math.log1p(-q1) - math.log1p(-q0))
+        return math.exp(math.log(v0) + t * (math.log(v1) - math.log(v0)))
     return v0 + (q - q0) * (v1 - v0) / (q1 - q0)
 
 
