@@ -15,13 +15,14 @@ import numpy as np
 from . import kernels
 from .base import Distribution, _quad_V
 
-_Q_SWITCH = 1e-3
+_Q_SWITCH = 0.05
 _Q_HIGH = 0.9
 
 
 def build_table(dist: Distribution, breakpoints=()) -> tuple[np.ndarray, float]:
     """Tabulate v(q) for ``kernels.TABLE``; returns (params, measured max relative error at cell midpoints)."""
-    grid = np.concatenate([np.geomspace(1e-300, _Q_SWITCH, 12000), np.linspace(_Q_SWITCH, _Q_HIGH, 6000),
+    grid = np.concatenate([np.geomspace(1e-300, 1e-12, 6000), np.geomspace(1e-12, 1e-3, 9000),
+                           np.geomspace(1e-3, _Q_SWITCH, 4000), np.linspace(_Q_SWITCH, _Q_HIGH, 20000), [1.0],
                            1.0 - np.geomspace(1e-15, 1.0 - _Q_HIGH, 4000)])
     extra = []
     for p in breakpoints:
@@ -30,13 +31,15 @@ def build_table(dist: Distribution, breakpoints=()) -> tuple[np.ndarray, float]:
     grid = np.unique(np.concatenate([grid, extra]))
     vals = np.asarray(dist.v(grid), dtype=float)
     params = np.ascontiguousarray(np.concatenate([[len(grid), _Q_SWITCH, _Q_HIGH], grid, vals]))
-    mid = np.sqrt(grid[:-1] * grid[1:])
+    mid = np.exp(0.5 * (np.log(grid[:-1]) + np.log(grid[1:])))
     mid = np.where((grid[1:] > _Q_SWITCH) & (grid[:-1] < _Q_HIGH), 0.5 * (grid[:-1] + grid[1:]), mid)
     mid = np.where(grid[:-1] >= _Q_HIGH, 1.0 - np.sqrt((1.0 - grid[:-1]) * (1.0 - grid[1:])), mid)
     exact = np.asarray(dist.v(mid), dtype=float)
     approx = kernels.v_array(kernels.TABLE, params, mid)
-    # cells across a jump are not interpolated (both ends are kept as breakpoints), skip them in the check
-    jump = np.abs(vals[1:] - vals[:-1]) > 1e-3 * np.maximum(np.abs(vals[1:]), 1.0)
+    # the cell [p, p (1 + 1e-12)] right after a jump p interpolates across it (probability ~1e-12): skip it
+    jump = np.zeros(len(mid), dtype=bool)
+    for p in breakpoints:
+        jump |= (grid[:-1] <= p) & (grid[1:] > p) & (grid[1:] - grid[:-1] <= 2e-12 * p + 1e-300)
     with np.errstate(divide="ignore", invalid="ignore"):
         # relative error, absolute in units of 1e-3 median value where v is smaller (v -> 0 at the bottom)
         rel = np.abs(approx - exact) / np.maximum(np.abs(exact), 1e-3 * float(np.nanmedian(np.abs(vals))))
@@ -104,15 +107,19 @@ class Mixture(Distribution):
                 merged[value] = merged.get(value, 0.0) + w * mass
         return sorted(merged.items(), reverse=True)
 
-    def jumps_q(self):
+    def _edges_q(self):
+        """Quantiles of the components' support ends: where v may jump (a gap) or kink."""
         cands = set()
         for c in self.components:
             for end in c.support:
                 if math.isfinite(end):
                     cands.add(float(self.sf(end)))
                     cands.add(float(1.0 - self.cdf(end)))
+        return sorted(q for q in cands if 0 < q < 1)
+
+    def jumps_q(self):
         out = []
-        for qc in sorted(cands):
+        for qc in self._edges_q():
             if 0 < qc < 1:
                 a = float(self._v(np.array(qc)))
                 b = float(self._v(np.array(min(qc * (1 + 1e-10) + 1e-14, 1.0))))
@@ -122,7 +129,7 @@ class Mixture(Distribution):
 
     def numba_spec(self):
         if self._table is None:
-            pts = [p for a, b, _ in self.atoms_q() for p in (a, b)] + self.jumps_q()
+            pts = [p for a, b, _ in self.atoms_q() for p in (a, b)] + self._edges_q()
             self._table, self.table_error = build_table(self, pts)
         return kernels.TABLE, self._table
 

@@ -450,7 +450,9 @@ class Beta(Distribution):
             return np.where(q < 0.5, 1.0 - low, special.betaincinv(self.a, self.b, 1.0 - q))
 
     def _V(self, q):
-        return self.a / (self.a + self.b) * special.betaincc(self.a + 1.0, self.b, self._v(q))
+        x = self._v(q)
+        # betaincc underflows when v(q) rounds to 1 (q < ~1e-16); V >= R = q v(q) is exact to O(q^2) there
+        return np.maximum(self.a / (self.a + self.b) * special.betaincc(self.a + 1.0, self.b, x), q * x)
 
     def sf(self, x):
         return special.betaincc(self.a, self.b, np.clip(np.asarray(x, float), 0.0, 1.0))
