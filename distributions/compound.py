@@ -94,7 +94,11 @@ class Mixture(Distribution):
         total = np.zeros(np.shape(q))
         above = np.zeros(np.shape(q))
         for w, c in zip(self.weights, self.components):
-            qi = np.clip(1.0 - c.cdf(x), 0.0, 1.0)
+            # Pr_i[v > x] = Pr_i[v >= x] minus an atom at x: sf keeps full precision in the tail (1 - cdf does not)
+            qi = np.asarray(c.sf(x), float)
+            for value, mass in c.atoms:
+                qi = qi - np.where(x == value, mass, 0.0)
+            qi = np.clip(qi, 0.0, 1.0)
             total = total + w * c._V(qi)
             above = above + w * qi
         return total + x * np.maximum(q - above, 0.0)
@@ -115,7 +119,12 @@ class Mixture(Distribution):
                 if math.isfinite(end):
                     cands.add(float(self.sf(end)))
                     cands.add(float(1.0 - self.cdf(end)))
-        return sorted(q for q in cands if 0 < q < 1)
+        out: list[float] = []
+        for q in sorted(q for q in cands if 0 < q < 1):
+            if out and q - out[-1] <= 1e-12 * q:  # the same edge through sf and 1 - cdf
+                continue
+            out.append(q)
+        return out
 
     def jumps_q(self):
         out = []
@@ -197,6 +206,11 @@ class Discrete(Distribution):
     @property
     def atoms(self):
         return list(zip(self.values.tolist(), self.probs.tolist()))
+
+    def atoms_q(self):
+        """Atom j is the quantile interval (cum[j-1], cum[j]]: the same edges v(q) steps at (no rounding gaps)."""
+        before = np.concatenate([[0.0], self.cum[:-1]])
+        return [(float(a), float(b), float(v)) for a, b, v in zip(before, self.cum, self.values)]
 
     def jumps_q(self):
         return self.cum[:-1].tolist()

@@ -399,15 +399,48 @@ class TruncNorm(Distribution):
             raise ValueError("low, high: the interval has no normal mass at double precision")
         self.support = (self.low, self.high)
 
+    def _top_series(self, q):
+        """Near a finite top (q -> 0): delta(q) = b - z(q) solves int_0^delta phi(b - s) ds = q Z, so
+        delta = a q - (b/2) a^2 q^2 + ((2b^2 + 1)/6) a^3 q^3 + O((a q)^4), a = Z / phi(b). Returns
+        (delta, int_0^q delta, q delta - int_0^q delta); the closed forms cancel there."""
+        a = self.Z / (math.exp(-0.5 * self.b ** 2) / math.sqrt(2 * math.pi))
+        b = self.b
+        aq = a * q
+        delta = aq * (1 - 0.5 * b * aq + (2 * b * b + 1) / 6 * aq * aq)
+        integral = q * aq * (0.5 - b / 6 * aq + (2 * b * b + 1) / 24 * aq * aq)
+        surplus = q * aq * (0.5 - b / 3 * aq + (2 * b * b + 1) / 8 * aq * aq)
+        return delta, integral, surplus
+
+    def _series_zone(self, q):
+        """Where the top series is used: finite high and a q <= 1e-3 (its truncation error ~ (a q)^3 < 1e-9)."""
+        if math.isinf(self.b):
+            return np.zeros(np.shape(q), bool)
+        a = self.Z / (math.exp(-0.5 * self.b ** 2) / math.sqrt(2 * math.pi))
+        return np.asarray(q) * a <= 1e-3
+
     def _v(self, q):
-        return self.mean_ - self.sd * special.ndtri(self._ub + q * self.Z)
+        out = self.mean_ - self.sd * special.ndtri(self._ub + q * self.Z)
+        zone = self._series_zone(q)
+        if np.any(zone):
+            out = np.where(zone, self.high - self.sd * self._top_series(q)[0], out)
+        return out
 
     def _V(self, q):
         z = (self._v(q) - self.mean_) / self.sd
         phi = lambda t: np.exp(-0.5 * np.square(t)) / math.sqrt(2 * math.pi)  # noqa: E731
         phib = 0.0 if math.isinf(self.b) else float(phi(self.b))
-        # phi(z) - phi(b) cancels for q below ~1e-16 when high is finite; V >= R = q v(q) bounds it there
-        return np.maximum(self.mean_ * q + self.sd * (phi(z) - phib) / self.Z, q * self._v(q))
+        out = self.mean_ * q + self.sd * (phi(z) - phib) / self.Z
+        zone = self._series_zone(q)
+        if np.any(zone):
+            out = np.where(zone, q * self.high - self.sd * self._top_series(q)[1], out)
+        return out
+
+    def _S(self, q):
+        zone = self._series_zone(q)
+        out = self._V(q) - q * self._v(q)
+        if np.any(zone):
+            out = np.where(zone, self.sd * self._top_series(q)[2], out)
+        return out
 
     def sf(self, x):
         z = (np.asarray(x, float) - self.mean_) / self.sd

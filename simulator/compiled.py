@@ -18,6 +18,13 @@ import numpy as np
 from mechanisms.rule import MixtureRule, QuantileRule, as_mixture
 
 
+#: positions in ``CompiledRules.as_tuple()`` (the kernels index the tuple with these constants)
+(COMP_M, COMP_R, COMP_RESERVE, COMP_POOL_START, COMP_PROB, MECH_COMP_START, POOL_LO, POOL_HI, POOL_BID, POOL_NEXT,
+ POOL_CELL_FIRST, POOL_CELL_LAST, CELL_BOUNDS, SIZES, POOLED_TOP) = range(15)
+#: positions in ``sizes``
+UNITS, HAS_POOLS, N_MECH = range(3)
+
+
 @dataclass(frozen=True)
 class CompiledRules:
     """The arrays the kernels read (see module doc); ``as_tuple()`` is what is passed to numba."""
@@ -47,6 +54,7 @@ class CompiledRules:
         return int(self.sizes[0])
 
     def as_tuple(self) -> tuple:
+        """The arrays in the order of the position constants above (``pooled_top`` as a 1-element array)."""
         return (self.comp_m, self.comp_r, self.comp_reserve, self.comp_pool_start, self.comp_prob,
                 self.mech_comp_start, self.pool_lo, self.pool_hi, self.pool_bid, self.pool_next,
                 self.pool_cell_first, self.pool_cell_last, self.cell_bounds, self.sizes,

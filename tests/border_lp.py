@@ -31,7 +31,10 @@ def grid_for(dist, cells=600):
 
 
 def setup(dist, n, m=1, cells=600):
-    """Grid, cell increments dR, dS (one-sided limits inside each cell), and the Border + monotonicity rows."""
+    """Grid, cell increments dR, dS (one-sided limits inside each cell), the Border + monotonicity rows, and
+    the jumps of v. At a jump q_c between cells k and k+1, R = q v jumps by dR_c < 0 (S by -dR_c); the
+    allocation charged for it may be anything between x_{k+1} and x_k (the pool's bid at either end of the
+    gap, DESIGN.md), so each jump gets a variable z_c with x_{k+1} <= z_c <= x_k. Variables: x (K), z (J)."""
     g = grid_for(dist, cells)
     K = len(g) - 1
     dq = np.diff(g)
@@ -40,20 +43,36 @@ def setup(dist, n, m=1, cells=600):
     hi = np.maximum(g[1:] - eps, g[:-1])
     dR = np.asarray(dist.R(hi), float) - np.asarray(dist.R(lo), float)
     dS = np.asarray(dist.V(hi), float) - np.asarray(dist.V(lo), float) - dR
-    A_mono = np.zeros((K - 1, K))
-    A_mono[np.arange(K - 1), np.arange(K - 1)] = -1
-    A_mono[np.arange(K - 1), np.arange(1, K)] = 1
-    A = np.vstack([np.tril(np.ones((K, K))) * dq[None, :], A_mono])
-    b = np.concatenate([X_hat(g[1:], n, m), np.zeros(K - 1)])
-    return g, dR, dS, A, b
+    jumps = [float(j) for j in dist.jumps_q() if 0 < j < 1]
+    J = len(jumps)
+    jR = np.array([j * (float(dist.v(min(j * (1 + 1e-12), 1.0))) - float(dist.v(j))) for j in jumps])
+    rows, rhs = [], []
+    border_rows = np.hstack([np.tril(np.ones((K, K))) * dq[None, :], np.zeros((K, J))])
+    mono = np.zeros((K - 1, K + J))
+    mono[np.arange(K - 1), np.arange(K - 1)] = -1
+    mono[np.arange(K - 1), np.arange(1, K)] = 1
+    for c, j in enumerate(jumps):
+        k = int(np.argmin(np.abs(g - j)))  # the grid point at the jump: cell k-1 ends there, cell k starts
+        row = np.zeros(K + J)
+        row[K + c], row[k - 1] = 1, -1  # z <= x_{k-1}
+        rows.append(row)
+        row = np.zeros(K + J)
+        row[K + c], row[k] = -1, 1  # x_k <= z
+        rows.append(row)
+        rhs += [0.0, 0.0]
+    A = np.vstack([border_rows, mono] + ([np.array(rows)] if rows else []))
+    b = np.concatenate([X_hat(g[1:], n, m), np.zeros(K - 1), rhs])
+    dR_all = np.concatenate([dR, jR])
+    dS_all = np.concatenate([dS, -jR])
+    return g, dR_all, dS_all, A, b, K
 
 
 def solve(dist, n, lam, m=1, cells=600):
     """max Pi + lam U over piecewise-constant feasible x; returns (Pi, U, x, grid)."""
-    g, dR, dS, A, b = setup(dist, n, m, cells)
+    g, dR, dS, A, b, K = setup(dist, n, m, cells)
     res = optimize.linprog(-n * (dR + lam * dS), A_ub=A, b_ub=b, bounds=[(0, 1)] * len(dR), method="highs")
     assert res.status == 0, res.message
-    return n * float(res.x @ dR), n * float(res.x @ dS), res.x, g
+    return n * float(res.x @ dR), n * float(res.x @ dS), res.x[:K], g
 
 
 def max_revenue(dist, n, m=1, cells=600):
@@ -62,7 +81,7 @@ def max_revenue(dist, n, m=1, cells=600):
 
 def frontier_revenue_at(dist, n, U_target, m=1, cells=600):
     """max Pi subject to U >= U_target (Lemma 3.9's program), on the grid; None if infeasible."""
-    g, dR, dS, A, b = setup(dist, n, m, cells)
+    g, dR, dS, A, b, K = setup(dist, n, m, cells)
     res = optimize.linprog(-n * dR, A_ub=np.vstack([A, -n * dS[None, :]]), b_ub=np.concatenate([b, [-U_target]]),
                            bounds=[(0, 1)] * len(dR), method="highs")
     return n * float(res.x @ dR) if res.status == 0 else None

@@ -1,0 +1,182 @@
+"""Bargaining solutions on the Pareto frontier (Sections 4 and 5).
+
+* KS (Definition 4.1): the frontier point with Π/Π* = U/U* (KS fairness).
+* Nash (Definition 5.1): maximises Π · prod_i U_i = Π (U/n)^n (each buyer a bargainer).
+* Cross-side Nash (Definition 5.2): maximises Π · U.
+
+Each is found on the piecewise-linear frontier (``frontier.Frontier``), then the frontier is refined around the
+solution (dichotomy on supporting lines inside the segment that holds it) until that segment is an exact edge
+(an ex-ante mixture of two extreme points) or shorter than 1e-12 of the scale; the implementing mechanism is
+that mixture (or one extreme point).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .base import Exact, Mechanism
+from .exact import exact_from_rule
+from .frontier import Frontier, lagrangian_point
+from .rule import MixtureRule, QuantileRule
+
+SOLUTIONS = ("ks", "nash", "cross-nash")
+
+
+@dataclass
+class Solution:
+    """A bargaining solution: its frontier point, implementing mechanism and ratios to the benchmarks."""
+
+    kind: str
+    revenue: float
+    surplus: float
+    rule: QuantileRule | MixtureRule
+    revenue_max: float  # Π*
+    surplus_max: float  # U*
+    opt: float  # OPT = E[max value] (m units: sum of the top m)
+    exact: Exact  # exact values of ``rule`` (equal to revenue/surplus up to the frontier tolerance)
+
+    @property
+    def welfare(self) -> float:
+        return self.revenue + self.surplus
+
+    @property
+    def revenue_ratio(self) -> float:
+        return self.revenue / self.revenue_max if self.revenue_max > 0 else math.nan
+
+    @property
+    def surplus_ratio(self) -> float:
+        return self.surplus / self.surplus_max if self.surplus_max > 0 else math.nan
+
+    @property
+    def welfare_ratio(self) -> float:
+        return self.welfare / self.opt if self.opt > 0 else math.nan
+
+    def as_dict(self) -> dict:
+        return {"solution": self.kind, "revenue": self.revenue, "surplus": self.surplus, "welfare": self.welfare,
+                "revenue_ratio": self.revenue_ratio, "surplus_ratio": self.surplus_ratio,
+                "welfare_ratio": self.welfare_ratio}
+
+
+def _segment_solution(kind: str, a, b, frontier: Frontier) -> float | None:
+    """ν in [0, 1] solving the solution's condition on the segment a -> b (a has less surplus), or None."""
+    pa, ua, pb, ub = a.revenue, a.surplus, b.revenue, b.surplus
+    dp, du = pb - pa, ub - ua
+    if kind == "ks":
+        # g(ν) = (pa + ν dp)/Π* - (ua + ν du)/U*, decreasing; root inside [0, 1]?
+        ga = pa / frontier.revenue_max - ua / frontier.surplus_max
+        gb = pb / frontier.revenue_max - ub / frontier.surplus_max
+        if ga >= 0 >= gb and ga > gb:
+            return ga / (ga - gb)
+        return None
+    w = frontier.n if kind == "nash" else 1.0
+    # maximise log Π(ν) + w log U(ν): concave in ν; stationary point dp U + w du Π = 0
+    denom = (1.0 + w) * dp * du
+    if denom == 0:
+        return None
+    nu = -(dp * ua + w * du * pa) / denom
+    return float(np.clip(nu, 0.0, 1.0))
+
+
+def _log_objective(kind, frontier, pi, u):
+    if pi <= 0 or u <= 0:
+        return -math.inf
+    w = frontier.n if kind == "nash" else 1.0
+    return math.log(pi) + w * math.log(u)
+
+
+def _locate(kind: str, frontier: Frontier) -> tuple[int, float]:
+    pts = frontier.points
+    if len(pts) == 1:
+        return 0, 0.0
+    if kind == "ks":
+        for i in range(len(pts) - 1):
+            nu = _segment_solution(kind, pts[i], pts[i + 1], frontier)
+            if nu is not None:
+                return i, nu
+        raise RuntimeError("KS: no frontier segment crosses Π/Π* = U/U*")
+    best = (-math.inf, 0, 0.0)
+    for i in range(len(pts) - 1):
+        nu = _segment_solution(kind, pts[i], pts[i + 1], frontier)
+        if nu is None:
+            continue
+        a, b = pts[i], pts[i + 1]
+        val = _log_objective(kind, frontier, (1 - nu) * a.revenue + nu * b.revenue,
+                             (1 - nu) * a.surplus + nu * b.surplus)
+        if val > best[0]:
+            best = (val, i, nu)
+    return best[1], best[2]
+
+
+def _refine(frontier: Frontier, i: int) -> bool:
+    """Insert the supporting-line optimum inside segment i if it lies above the chord; True if inserted."""
+    pts = frontier.points
+    a, b = pts[i], pts[i + 1]
+    theta = frontier._chord_theta(a, b)
+    if theta is None or b.surplus - a.surplus <= 1e-12 * frontier._scale:
+        return False
+    mid = lagrangian_point(frontier.dist, frontier.n, frontier.m, min(max(theta, a.theta), b.theta))
+    if mid.objective(theta) - a.objective(theta) > 1e-13 * frontier._scale and a.surplus < mid.surplus < b.surplus \
+            and mid.revenue < a.revenue:
+        pts.insert(i + 1, mid)
+        return True
+    return False
+
+
+def solve(frontier: Frontier, kind: str) -> Solution:
+    """The KS, Nash or cross-side Nash solution on ``frontier`` with its implementing mechanism."""
+    from .benchmarks import opt
+
+    if kind not in SOLUTIONS:
+        raise ValueError(f"solution: must be one of {', '.join(SOLUTIONS)}, got {kind!r}")
+    for _ in range(200):
+        i, nu = _locate(kind, frontier)
+        if len(frontier.points) == 1 or not _refine(frontier, i):
+            break
+    pts = frontier.points
+    if len(pts) == 1 or nu <= 0:
+        rule, p = pts[i].rule, (pts[i].revenue, pts[i].surplus)
+    elif nu >= 1:
+        rule, p = pts[i + 1].rule, (pts[i + 1].revenue, pts[i + 1].surplus)
+    else:
+        a, b = pts[i], pts[i + 1]
+        rule = MixtureRule(np.array([1 - nu, nu]), [a.rule, b.rule])
+        p = ((1 - nu) * a.revenue + nu * b.revenue, (1 - nu) * a.surplus + nu * b.surplus)
+    return Solution(kind, p[0], p[1], rule, frontier.revenue_max, frontier.surplus_max,
+                    opt(frontier.dist, frontier.n, frontier.m), exact_from_rule(rule, frontier.dist, frontier.n))
+
+
+def ks_solution(dist, n, m: int = 1, frontier: Frontier | None = None) -> Solution:
+    """The Kalai-Smorodinsky solution (Definition 4.1)."""
+    return solve(frontier or Frontier(dist, n, m), "ks")
+
+
+def nash_solution(dist, n, m: int = 1, frontier: Frontier | None = None) -> Solution:
+    """The Nash solution (Definition 5.1): max Π (U/n)^n."""
+    return solve(frontier or Frontier(dist, n, m), "nash")
+
+
+def cross_side_nash_solution(dist, n, m: int = 1, frontier: Frontier | None = None) -> Solution:
+    """The cross-side Nash solution (Definition 5.2): max Π U."""
+    return solve(frontier or Frontier(dist, n, m), "cross-nash")
+
+
+class BargainingMechanism(Mechanism):
+    """The mechanism implementing a bargaining solution (CLI specs ``ks``, ``nash``, ``cross-nash``)."""
+
+    def __init__(self, kind: str, m: int = 1):
+        if kind not in SOLUTIONS:
+            raise ValueError(f"solution: must be one of {', '.join(SOLUTIONS)}, got {kind!r}")
+        self.kind, self.m = kind, int(m)
+        self.name = kind if self.m == 1 else f"{kind}:m={self.m}"
+        self._cache: dict = {}
+
+    def solution(self, dist, n) -> Solution:
+        key = (id(dist), float(n))
+        if key not in self._cache:
+            self._cache[key] = solve(Frontier(dist, n, self.m), self.kind)
+        return self._cache[key]
+
+    def rule(self, dist, n):
+        return self.solution(dist, n).rule

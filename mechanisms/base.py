@@ -1,0 +1,65 @@
+"""The mechanism interface and its exact ex-ante values (Section 2: Π_F, U_F, WEL_F; ``shared/DESIGN.md``)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .rule import MixtureRule, QuantileRule
+
+
+@dataclass(frozen=True)
+class Exact:
+    """Exact ex-ante values of a mechanism for n i.i.d. buyers: seller revenue Π = n∫x dR, buyers' surplus
+    U = n∫x dS, welfare W = n∫x dV = Π + U, and the expected number of units sold (probability of sale for
+    one unit)."""
+
+    revenue: float
+    surplus: float
+    welfare: float
+    sold: float
+    n: float
+
+    @property
+    def per_buyer_utility(self) -> float:
+        """Each buyer's ex-ante utility U_{i,F} = U / n (mechanisms here are symmetric)."""
+        return self.surplus / self.n
+
+    def as_dict(self) -> dict:
+        return {"revenue": self.revenue, "surplus": self.surplus, "welfare": self.welfare, "sold": self.sold,
+                "per_buyer_utility": self.per_buyer_utility}
+
+    def scaled(self, p: float) -> "Exact":
+        return Exact(p * self.revenue, p * self.surplus, p * self.welfare, p * self.sold, self.n)
+
+    def __add__(self, other: "Exact") -> "Exact":
+        return Exact(self.revenue + other.revenue, self.surplus + other.surplus, self.welfare + other.welfare,
+                     self.sold + other.sold, self.n)
+
+
+class Mechanism:
+    """A symmetric mechanism for n i.i.d. buyers and ``m`` identical units.
+
+    Subclasses implement ``rule(dist, n)``: the ex-post rule (an indirect Vickrey auction in quantile space,
+    ``QuantileRule``, or an ex-ante mixture of them, ``MixtureRule``) that the simulator runs. ``exact`` and
+    ``interim`` follow from the rule (``mechanisms.exact``); subclasses with simpler closed forms may override.
+    """
+
+    name: str = "mechanism"
+    m: int = 1
+
+    def rule(self, dist, n) -> QuantileRule | MixtureRule:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def exact(self, dist, n) -> Exact:
+        """Exact Π, U, W and units sold (Stieltjes integrals of the interim allocation; ``exact_from_rule``)."""
+        from .exact import exact_from_rule
+
+        return exact_from_rule(self.rule(dist, n), dist, n)
+
+    def interim(self, dist, n, q):
+        """Interim allocation x(q) of a buyer at quantile q (vectorised)."""
+        from .exact import interim_from_rule
+
+        return interim_from_rule(self.rule(dist, n), n, q)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"

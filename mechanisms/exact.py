@@ -1,0 +1,170 @@
+"""Exact ex-ante values of any ex-post rule: the one place where Π, U, W and units sold are computed.
+
+A rule (``mechanisms/rule.py``) is an indirect Vickrey auction: a bid space B whose lowest element is the
+reserve ρ, quantile pools (lo, hi] bidding ``bid`` with ``next`` the next element of B, value bids elsewhere
+below the reserve quantile r. The payment identity (DESIGN.md) gives a type of value w the utility
+
+    u(w) = int_0^w G(t) dt,   G(t) = the chance to win when bidding max(B ∩ [0, t])  (0 below ρ),
+
+so per buyer U/n = E[u(v)] = int_ρ^∞ G(t) Pr[v >= t] dt and W/n = int_0^r x(q) v(q) dq (Section 2:
+Π = W - U). G is known on every piece of the t-axis:
+
+* a pool k covers t in [bid_k, next_k) with G = x_k = (X̂(hi) - X̂(lo)) / (hi - lo) (``border.pool_allocation``);
+* a stretch (α, β] of value bids covers t from next of the pool below it (ρ at the bottom) up to the bid of the
+  pool above it (∞ at the top), with G(t) = X̂'(Pr[v >= t]) -- including the gaps of F inside it and the parts
+  of the gaps at its ends that B leaves to it;
+* below the lowest pool, bids in [ρ, bid) win when fewer than m others take part: G = X̂'(r).
+
+In quantile terms (v left-continuous, S = V - R, integration by parts with -X̂'' = Beta(m, n-m) density φ):
+
+    pool (lo, hi]:           Π = x (hi·bid - lo·next)
+                             U = x (S(hi) + hi (v(hi) - bid) - S(lo) - lo (v(lo) - next))
+    value bids (α, β]:       Π = X̂'(β) β t_lo - X̂'(α) α t_hi + int_α^β R φ dq
+                             U = X̂'(β)(S(β) + β (v(β) - t_lo)) - X̂'(α)(S(α) + α (v(α) - t_hi))
+                                 + int_α^β S φ dq
+
+(terms at α = 0 vanish; t_hi, t_lo the ends of the stretch's t-range). These are Π = n∫x dR, U = n∫x dS with
+each jump of v -- where R = q v jumps too -- weighted by the allocation B gives to the gap: the revenue side
+bids the top of a gap, the surplus side the bottom. The integrals run in log q through ``quadrature.integrate``
+over the quantiles where φ has mass (around m/n), so n may be 1e30; v, R, S come from ``curves`` (robust where
+the distribution layer's V cancels). Ex-ante mixtures (Corollaries 3.6, 3.8) are linear.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import border
+from .base import Exact
+from .curves import breakpoints, curves
+from .quadrature import integrate
+from .rule import MixtureRule, QuantileRule
+
+#: relative tolerance of the quadratures, and relative to the larger of the two (R and S) integrals
+RTOL = 1e-11
+RTOL_JOINT = 1e-12
+
+
+def order_integrals(dist, alpha: float, beta: float, n: float, m: int = 1) -> tuple[float, float]:
+    """(int_α^β R φ dq, int_α^β S φ dq), φ the Beta(m, n-m) density (-X̂''), in the variable log q."""
+    if m >= n or not beta > alpha:
+        return 0.0, 0.0
+    q_lo, q_hi = border.mass_range(n, m)
+    a, b = max(alpha, q_lo), min(beta, q_hi)
+    if not b > a:
+        return 0.0, 0.0
+    ta, tb = math.log(a), math.log(b)
+    peak = math.log(m / (n - 1.0)) if n > 1 else 0.0
+    inner = [math.log(p) for p in breakpoints(dist) if a < p < b]
+    if ta < peak < tb:
+        inner.append(peak)
+    brk = np.unique(np.concatenate([[ta, tb], inner, np.arange(math.ceil(ta), math.floor(tb) + 1, 2.0)]))
+    brk = brk[(brk >= ta) & (brk <= tb)]
+
+    def f(t):
+        q = np.exp(t)
+        _, R, S = curves(dist, q)
+        w = np.exp(border.log_order_density(q, n, m) + t)
+        with np.errstate(invalid="ignore"):
+            return np.vstack([R * w, S * w])
+
+    out = integrate(f, brk, rtol=RTOL, rtol_joint=RTOL_JOINT)
+    return float(out[0]), float(out[1])
+
+
+def _point(dist, q: float) -> tuple[float, float]:
+    """(v(q), S(q)) at one quantile (S(0) = 0)."""
+    if q <= 0.0:
+        return float(dist.v(0.0)), 0.0
+    v, _, S = curves(dist, np.array([q]))
+    return float(v[0]), float(S[0])
+
+
+def _value_bids(dist, n, m, alpha, beta, t_hi, t_lo) -> tuple[float, float]:
+    """Per-buyer (Π, U) of the stretch (α, β] of value bids whose t-range is [t_lo, t_hi) (module doc)."""
+    if alpha == beta:  # no types, only bids (t_lo, t_hi) that win against everyone below α
+        x = float(border.X_hat_prime(alpha, n, m)) if alpha > 0 else 0.0
+        gap = alpha * (t_hi - t_lo) if x > 0 and t_hi != t_lo else 0.0
+        return -x * gap, x * gap
+    pi = u = 0.0
+    if beta > 0.0:
+        xb = float(border.X_hat_prime(beta, n, m))
+        if xb > 0.0:
+            vb, Sb = _point(dist, beta)
+            pi += xb * beta * t_lo
+            u += xb * (Sb + beta * (vb - t_lo))
+    if alpha > 0.0:
+        xa = float(border.X_hat_prime(alpha, n, m))
+        if xa > 0.0:
+            va, Sa = _point(dist, alpha)
+            pi -= xa * alpha * t_hi
+            u -= xa * (Sa + alpha * (va - t_hi))
+    IR, IS = order_integrals(dist, alpha, beta, n, m)
+    return pi + IR, u + IS
+
+
+def _pool(dist, n, m, lo, hi, bid, nxt) -> tuple[float, float]:
+    """Per-buyer (Π, U) of the pool (lo, hi] bidding ``bid`` with next element ``nxt`` (module doc)."""
+    x = border.pool_allocation(lo, hi, n, m)
+    vh, Sh = _point(dist, hi)
+    pi = hi * bid
+    u = Sh + hi * (vh - bid)
+    if lo > 0.0:
+        vl, Sl = _point(dist, lo)
+        pi -= lo * nxt
+        u -= Sl + lo * (vl - nxt)
+    return x * pi, x * u
+
+
+def check_atoms_pooled(rule: QuantileRule, dist) -> None:
+    """Every atom of F (a flat part of v) served by the rule must lie inside one pool: equal values tie."""
+    for a, b, value in dist.atoms_q():
+        if a >= rule.r or b - a <= 0:
+            continue
+        tol = 1e-9 * (b - a) + 1e-15 * b
+        if b > rule.r + tol:
+            raise ValueError(f"rule: the reserve quantile r = {rule.r:.12g} cuts the atom at value {value:g} "
+                             f"(quantiles ({a:.12g}, {b:.12g}])")
+        inside = np.any((rule.pool_lo <= a + tol) & (rule.pool_hi >= b - tol))
+        if not inside:
+            raise ValueError(f"rule: the atom at value {value:g} (quantiles ({a:.12g}, {b:.12g}]) is not inside a "
+                             f"pool; build rules with mechanisms.compile")
+
+
+def exact_from_rule(rule: QuantileRule | MixtureRule, dist, n) -> Exact:
+    """Exact Π, U, W and units sold of a rule for n i.i.d. buyers from ``dist`` (module doc)."""
+    if isinstance(rule, MixtureRule):
+        total = None
+        for p, comp in zip(rule.probs, rule.rules):
+            part = exact_from_rule(comp, dist, n).scaled(float(p))
+            total = part if total is None else total + part
+        return total
+    n, m = border.check_market(n, rule.m)
+    r, rho = float(rule.r), float(rule.reserve)
+    if r <= 0.0:
+        return Exact(0.0, 0.0, 0.0, 0.0, n)
+    check_atoms_pooled(rule, dist)
+    pi = u = 0.0
+    cur, t_hi = 0.0, math.inf
+    for lo, hi, bid, nxt in zip(rule.pool_lo, rule.pool_hi, rule.pool_bid, rule.pool_next):
+        dp, du = _value_bids(dist, n, m, cur, float(lo), t_hi, float(nxt))
+        pi, u = pi + dp, u + du
+        dp, du = _pool(dist, n, m, float(lo), float(hi), float(bid), float(nxt))
+        pi, u = pi + dp, u + du
+        cur, t_hi = float(hi), float(bid)
+    dp, du = _value_bids(dist, n, m, cur, r, t_hi, rho)
+    pi, u = pi + dp, u + du
+    return Exact(n * pi, n * u, n * (pi + u), border.units_sold(r, n, m), n)
+
+
+def interim_from_rule(rule: QuantileRule | MixtureRule, n, q):
+    """Interim allocation x(q): X̂' on value bids, the pool average on pools, 0 above r; mixtures average."""
+    q = np.asarray(q, dtype=float)
+    if isinstance(rule, MixtureRule):
+        return sum(float(p) * interim_from_rule(c, n, q) for p, c in zip(rule.probs, rule.rules))
+    n, m = border.check_market(n, rule.m)
+    x = np.where(q <= rule.r, border.X_hat_prime(q, n, m), 0.0)
+    for lo, hi in zip(rule.pool_lo, rule.pool_hi):
+        x = np.where((q > lo) & (q <= hi), border.pool_allocation(lo, hi, n, m), x)
+    return x

@@ -1,0 +1,130 @@
+"""Mechanism spec strings of the command line (``shared/DESIGN.md``).
+
+    spa | spa:reserve=R | spa:reserve=monopoly | myerson | lottery | posted:price=P (n = 1)
+    vcg:m=M | vcg:m=M,reserve=R | buyer-offer:m=M | myerson:m=M
+    ivickrey:bids=PIECES[,reserve=R][,m=M]     PIECES: '/'-separated points 'b' and closed intervals 'lo-hi'
+                                               (sorted, disjoint; 'inf' allowed as the top), e.g. 0-1/2/3-inf
+    mix:P1*SPEC1+P2*SPEC2+...                  ex-ante mixture; a component may be parenthesised, e.g.
+                                               mix:0.3*(spa:reserve=0.5)+0.7*lottery; probabilities sum to 1
+"""
+from __future__ import annotations
+
+import re
+
+from .auctions import ExAnteMixture, IndirectVickrey, Lottery, PostedPrice, SecondPrice
+from .optimal import Myerson
+
+ALLOWED = ("spa", "spa:reserve=R", "spa:reserve=monopoly", "myerson", "lottery", "posted:price=P", "vcg:m=M",
+           "vcg:m=M,reserve=R", "buyer-offer:m=M", "ivickrey:bids=0-1/2/3-inf,reserve=R", "mix:0.3*spa+0.7*lottery")
+_NUM = r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf"
+_PIECE = re.compile(rf"^\s*({_NUM})\s*(?:-\s*({_NUM})\s*)?$")
+
+
+def _params(name: str, body: str, allowed: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in filter(None, (s.strip() for s in body.split(","))):
+        key, eq, value = item.partition("=")
+        key = key.strip().lower()
+        if not eq or not value.strip():
+            raise ValueError(f"mechanism: malformed parameter {item!r} of {name}; expected key=value")
+        if key not in allowed:
+            ok = ", ".join(allowed) if allowed else "none"
+            raise ValueError(f"{key}: not a parameter of {name}; allowed: {ok}")
+        if key in out:
+            raise ValueError(f"{key}: given twice")
+        out[key] = value.strip()
+    return out
+
+
+def _number(key: str, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{key}: expected a number, got {text!r}") from None
+
+
+def _units(kw) -> int:
+    if "m" not in kw:
+        return 1
+    value = _number("m", kw["m"])
+    if not value.is_integer() or value < 1:
+        raise ValueError(f"m: number of units must be a whole number >= 1, got {kw['m']!r}")
+    return int(value)
+
+
+def parse_bids(text: str) -> list:
+    """'0-1/2/3-inf' -> [(0, 1), 2, (3, inf)]."""
+    pieces = []
+    for part in text.split("/"):
+        match = _PIECE.match(part)
+        if not match:
+            raise ValueError(f"bids: cannot read {part!r}; use points b and intervals lo-hi separated by '/', "
+                             f"e.g. 0-1/2/3-inf")
+        lo, hi = match.group(1), match.group(2)
+        pieces.append(float(lo) if hi is None else (float(lo), float(hi)))
+    return pieces
+
+
+def _split_top(text: str) -> list[str]:
+    parts, depth, cur = [], 0, ""
+    for i, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        exponent = ch in "+-" and cur[-1:] in ("e", "E") and i >= 2 and text[i - 2].isdigit()
+        if ch == "+" and depth == 0 and not exponent:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    parts.append(cur)
+    return [p.strip() for p in parts]
+
+
+def _mixture(body: str, dist, n):
+    comps = []
+    for term in _split_top(body):
+        p, star, inner = term.partition("*")
+        inner = inner.strip()
+        if not star or not inner:
+            raise ValueError(f"mix: term {term!r} must look like P*SPEC, e.g. mix:0.3*spa+0.7*lottery")
+        if inner.startswith("(") and inner.endswith(")"):
+            inner = inner[1:-1]
+        comps.append((_number("mix", p), parse_mechanism(inner, dist, n)))
+    return ExAnteMixture(comps)
+
+
+def parse_mechanism(spec: str, dist=None, n=None):
+    """Build a Mechanism from a spec string (module doc). ``n`` lets a posted price check n = 1 early."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise ValueError("mechanism: empty mechanism spec; allowed: " + ", ".join(ALLOWED))
+    name, _, body = spec.strip().partition(":")
+    name = name.strip().lower()
+    if name == "spa":
+        kw = _params(name, body, ("reserve",))
+        res = kw.get("reserve", "0")
+        return SecondPrice("monopoly" if res.lower() == "monopoly" else _number("reserve", res))
+    if name == "vcg":
+        kw = _params(name, body, ("m", "reserve"))
+        res = kw.get("reserve", "0")
+        return SecondPrice("monopoly" if res.lower() == "monopoly" else _number("reserve", res), _units(kw))
+    if name == "myerson":
+        return Myerson(_units(_params(name, body, ("m",))))
+    if name == "lottery":
+        _params(name, body, ())
+        return Lottery(1)
+    if name == "buyer-offer":
+        return Lottery(_units(_params(name, body, ("m",))))
+    if name == "posted":
+        kw = _params(name, body, ("price",))
+        if "price" not in kw:
+            raise ValueError("price: posted needs a price, e.g. posted:price=0.7")
+        if n is not None and float(n) != 1.0:
+            raise ValueError(f"n: posted:price=P is a single-buyer mechanism (n = 1), got n = {n}")
+        return PostedPrice(_number("price", kw["price"]))
+    if name == "ivickrey":
+        kw = _params(name, body, ("bids", "reserve", "m"))
+        if "bids" not in kw:
+            raise ValueError("bids: ivickrey needs a bid space, e.g. ivickrey:bids=0-1/2/3-inf,reserve=0.5")
+        return IndirectVickrey(parse_bids(kw["bids"]), _number("reserve", kw.get("reserve", "0")), _units(kw))
+    if name == "mix":
+        return _mixture(body, dist, n)
+    raise ValueError(f"mechanism: unknown mechanism {name!r}; allowed: " + ", ".join(ALLOWED))

@@ -1,0 +1,126 @@
+"""``auction-sim simulate``: Monte Carlo estimates with CIs and exact values (contract in ``shared/DESIGN.md``).
+
+    auction-sim simulate --dist SPEC --n N --mechanism SPEC [--mechanism SPEC ...] --samples S --seed K
+                         [--mode auto|profile|orderstat] [--precision EPS] [--confidence C]
+                         [--format table|json|csv] [--out FILE] [--quiet]
+
+Ctrl-C prints the estimates gathered so far (marked partial) and exits with status 130. Warnings (heavy
+tails, interruption, precision not reached) go to stderr unless --quiet, and into the JSON's "warnings".
+"""
+from __future__ import annotations
+
+import math
+import sys
+
+from .cli_common import CLIError, add_format_args, emit, market_size
+
+
+def _count(text: str) -> int:
+    """--samples: a whole number > 0, also written 1e6."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise CLIError(f"--samples: expected a whole number of auctions > 0 (e.g. 1000000 or 1e6), got {text!r}") \
+            from None
+    if not math.isfinite(value) or value <= 0 or value != math.floor(value) or value >= 2 ** 63:
+        raise CLIError(f"--samples: expected a whole number of auctions > 0 (e.g. 1000000 or 1e6), got {text!r}")
+    return int(value)
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise CLIError(f"--seed: expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise CLIError(f"--seed: expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _fraction(flag: str, what: str):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not 0.0 < value < 1.0:
+            raise CLIError(f"{flag}: expected {what} strictly between 0 and 1, got {text!r}")
+        return value
+    return parse
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("simulate", help="Monte Carlo estimates of revenue, surplus, welfare, units sold",
+                              description="Simulate i.i.d. markets and run every mechanism on the same draws.")
+    p.add_argument("--dist", required=True, metavar="SPEC", help="value distribution, e.g. uniform:low=0,high=1")
+    p.add_argument("--n", required=True, metavar="N", help="number of buyers")
+    p.add_argument("--mechanism", required=True, action="append", metavar="SPEC",
+                   help="mechanism spec (repeat for several), e.g. spa, spa:reserve=monopoly, myerson, lottery")
+    p.add_argument("--samples", default="1000000", metavar="S", help="auctions to simulate (the cap with "
+                                                                     "--precision); default 1e6")
+    p.add_argument("--seed", default="0", metavar="K", help="random seed (default 0)")
+    p.add_argument("--mode", default="auto", metavar="{auto,profile,orderstat}",
+                   help="profile: draw all n values per auction; orderstat: not available yet")
+    p.add_argument("--precision", metavar="EPS", help="stop once every revenue CI half-width is below EPS times "
+                                                      "the estimate (0 < EPS < 1)")
+    p.add_argument("--confidence", default="0.95", metavar="C", help="CI level (default 0.95)")
+    add_format_args(p)
+    p.add_argument("--quiet", action="store_true", help="no progress bar, no warnings on stderr")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    try:
+        return _run(args)
+    except KeyboardInterrupt:  # before or after the simulation loop (which handles its own)
+        sys.stderr.write("auction-sim simulate: interrupted\n")
+        return 130
+
+
+def _run(args) -> int:
+    from distributions import parse_spec
+
+    from .engine import MODES, simulate
+
+    n = market_size(args.n)
+    samples = _count(args.samples)
+    seed = _seed(args.seed)
+    precision = None if args.precision is None else _fraction("--precision", "a relative half-width")(args.precision)
+    confidence = _fraction("--confidence", "a confidence level")(args.confidence)
+    if args.mode not in MODES:
+        raise CLIError(f"--mode: expected one of {', '.join(MODES)}, got {args.mode!r}")
+    if args.mode == "orderstat":
+        raise CLIError("--mode: orderstat is not available yet; use auto or profile")
+    try:
+        dist = parse_spec(args.dist, n)
+    except ValueError as exc:
+        raise CLIError(f"--dist: {str(exc).removeprefix('dist: ')}") from None
+    mechanisms = []
+    for spec in args.mechanism:
+        try:
+            from mechanisms import parse_mechanism
+
+            mechanisms.append(parse_mechanism(spec, dist, n))
+        except Exception as exc:  # any failure to build the mechanism is bad input: one line, exit 2
+            raise CLIError(f"--mechanism {spec!r}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") \
+                from None
+    try:
+        res = simulate(mechanisms, dist, n, samples=samples, seed=seed, precision=precision, confidence=confidence,
+                       mode=args.mode, progress=False if args.quiet else None)
+    except ValueError as exc:
+        raise CLIError(_flag_message(str(exc))) from None
+    if not args.quiet:
+        for w in res.warnings:
+            sys.stderr.write(f"auction-sim simulate: warning: {w}\n")
+    frame = res.frame
+    if args.format == "table":
+        frame = frame[["mechanism", "metric", "estimate", "stderr", "ci_low", "ci_high", "samples", "analytic", "z",
+                       "ratio"]]
+    emit(args, res.to_dict(), frame)
+    return 130 if res.partial else 0
+
+
+def _flag_message(text: str) -> str:
+    """The engine names arguments 'n: ...'; on the command line they are flags: '--n: ...'."""
+    head, sep, rest = text.partition(":")
+    return f"--{head}:{rest}" if sep and head in ("n", "samples", "mode", "precision", "confidence", "seed") else text

@@ -1,0 +1,339 @@
+"""``simulate``: the estimation loop over chunks (``shared/DESIGN.md`` "Statistics", "Two ways to draw a market").
+
+A run of S auctions is cut into chunks whose boundaries depend only on (S, n) (``ChunkPlan``); chunk i draws
+from the stream of ``SeedSequence(seed, spawn_key=(i,))`` (``rng.py``) and is summarised by a pure function
+(``kernels_profile.profile_chunk``). A backend maps a batch of chunks to their summaries; the summaries are
+merged in chunk order (``accumulate.py``). Between batches the loop checks the precision target, updates the
+progress bar and lets Ctrl-C stop the run with the chunks merged so far (``partial``). Same seed => same
+numbers, whatever the threads or the backend.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import signal
+import sys
+import threading
+import time
+import warnings as pywarnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from distributions import Distribution, parse_spec
+from mechanisms.rule import MixtureRule, QuantileRule
+
+from . import rng
+from .accumulate import Moments
+from .compiled import compile_rules
+from .diagnostics import heavy_tail_warnings
+from .kernels_profile import METRICS, profile_batch, profile_chunk
+from .result import SimulationResult, z_value
+
+#: profile mode costs O(n) per auction; beyond this the order-statistic mode is the tool
+PROFILE_MAX_N = 10 ** 9
+MODES = ("auto", "profile", "orderstat")
+#: target size of a chunk (buyer values) and the least number of chunks of a run (for the threads)
+CHUNK_VALUES = 1 << 20
+MIN_CHUNKS = 64
+#: work per parallel call (buyer values, plus a per-auction overhead): first batch, then doubling to the cap;
+#: at least MIN_BATCH_CHUNKS chunks per call (a constant, not the thread count: stopping points stay the same)
+BATCH_WORK_FIRST = 1 << 23
+BATCH_WORK_MAX = 1 << 28
+AUCTION_OVERHEAD = 64
+MIN_BATCH_CHUNKS = 8
+
+
+# ---------------------------------------------------------------------- mechanisms
+@dataclass
+class Entry:
+    """One mechanism of a run: display name, compiled-to rule, units, and the Mechanism object if any."""
+
+    name: str
+    rule: QuantileRule | MixtureRule
+    m: int
+    mechanism: object = None
+
+
+def _units(rule) -> int:
+    return rule.m if isinstance(rule, QuantileRule) else max(r.m for r in rule.rules)
+
+
+def resolve_mechanisms(mechanisms, dist: Distribution, n) -> list[Entry]:
+    """Mechanism objects (``.name``, ``.m``, ``.rule(dist, n)``, ``.exact(dist, n)``), spec strings
+    (``mechanisms.parse_mechanism``), bare ``QuantileRule`` / ``MixtureRule`` objects, or (name, any of those)
+    pairs, as run entries with unique names."""
+    if isinstance(mechanisms, (str, QuantileRule, MixtureRule)) or hasattr(mechanisms, "rule"):
+        mechanisms = [mechanisms]
+    entries: list[Entry] = []
+    for i, item in enumerate(mechanisms):
+        name = None
+        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
+            name, item = item
+        if isinstance(item, str):
+            item = _parse_mechanism(item, dist, n)
+        if isinstance(item, (QuantileRule, MixtureRule)):
+            entries.append(Entry(name or f"rule{i + 1}", item, _units(item)))
+        elif callable(getattr(item, "rule", None)):
+            rule = item.rule(dist, n)
+            entries.append(Entry(name or str(getattr(item, "name", f"mechanism{i + 1}")), rule,
+                                 int(getattr(item, "m", _units(rule))), item))
+        else:
+            raise TypeError(f"mechanism: cannot simulate {item!r}; give a spec string, a Mechanism or a rule")
+    if not entries:
+        raise ValueError("mechanism: give at least one mechanism")
+    seen: dict[str, int] = {}
+    for e in entries:
+        seen[e.name] = seen.get(e.name, 0) + 1
+        if seen[e.name] > 1:
+            e.name = f"{e.name}#{seen[e.name]}"
+    return entries
+
+
+def _parse_mechanism(spec: str, dist, n):
+    try:
+        from mechanisms import parse_mechanism
+    except ImportError:
+        raise ValueError(f"mechanism: cannot parse {spec!r}: mechanisms.parse_mechanism is not available") from None
+    return parse_mechanism(spec, dist, n)
+
+
+@contextlib.contextmanager
+def _quiet_numerics():
+    """Exact values of distributions without a finite mean overflow on the way to inf: no RuntimeWarnings."""
+    with pywarnings.catch_warnings(), np.errstate(all="ignore"):
+        pywarnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+def exact_values(entries: list[Entry], dist, n, warnings: list[str]) -> dict:
+    """Exact revenue, surplus, welfare and units sold from ``Mechanism.exact`` (None where unknown)."""
+    out = {}
+    for e in entries:
+        if e.mechanism is None or not hasattr(e.mechanism, "exact"):
+            out[e.name] = {}
+            continue
+        try:
+            with _quiet_numerics():
+                ex = e.mechanism.exact(dist, n)
+            out[e.name] = {m: _finite_or_none(getattr(ex, m, None)) for m in METRICS}
+        except NotImplementedError:
+            out[e.name] = {}
+        except Exception as exc:  # an exact value that fails must not lose the simulation
+            warnings.append(f"exact values of {e.name} unavailable: {str(exc).splitlines()[0] if str(exc) else exc!r}")
+            out[e.name] = {}
+    return out
+
+
+def benchmark_values(units: set[int], dist, n, warnings: list[str]) -> dict:
+    """OPT, Pi*, U* (``mechanisms.benchmarks``) for each number of units in the run."""
+    try:
+        from mechanisms import benchmarks
+    except ImportError:
+        return {}
+    out = {}
+    for m in sorted(units):
+        try:
+            with _quiet_numerics():
+                out[m] = {"opt": _finite_or_none(benchmarks.opt(dist, n, m=m)),
+                          "revenue_max": _finite_or_none(benchmarks.revenue_max(dist, n, m=m)),
+                          "surplus_max": _finite_or_none(benchmarks.surplus_max(dist, n, m=m))}
+        except Exception as exc:
+            warnings.append(f"benchmarks for m = {m} unavailable: {str(exc).splitlines()[0] if str(exc) else exc!r}")
+    return out
+
+
+def _finite_or_none(x):
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+# ---------------------------------------------------------------------- chunks and backends
+@dataclass(frozen=True)
+class ChunkPlan:
+    """Chunk boundaries of a run of ``samples`` auctions of n buyers: a function of (samples, n) only.
+    Chunks hold ``per_chunk`` auctions (about CHUNK_VALUES values, and at least MIN_CHUNKS chunks when
+    samples allow), the last one the rest. Batches (between precision checks) start at BATCH_WORK_FIRST and
+    double up to BATCH_WORK_MAX, with at least MIN_BATCH_CHUNKS chunks."""
+
+    samples: int
+    n: int
+
+    @property
+    def per_chunk(self) -> int:
+        return max(1, min(-(-CHUNK_VALUES // self.n), -(-self.samples // MIN_CHUNKS)))
+
+    @property
+    def n_chunks(self) -> int:
+        return -(-self.samples // self.per_chunk)
+
+    def sizes(self, first: int, count: int) -> np.ndarray:
+        start = np.arange(first, first + count, dtype=np.int64) * self.per_chunk
+        return np.minimum(start + self.per_chunk, self.samples) - start
+
+    def batches(self):
+        """(first chunk, number of chunks) of each batch, in order."""
+        work_per_chunk = self.per_chunk * (self.n + AUCTION_OVERHEAD)
+        first, work = 0, BATCH_WORK_FIRST
+        while first < self.n_chunks:
+            count = min(max(MIN_BATCH_CHUNKS, work // work_per_chunk), self.n_chunks - first)
+            yield first, count
+            first += count
+            work = min(2 * work, BATCH_WORK_MAX)
+
+
+def _threads_backend(states, sizes, rules, kind, params, n):
+    return profile_batch(states, sizes, rules, kind, params, n)
+
+
+def _serial_backend(states, sizes, rules, kind, params, n):
+    pairs = [profile_chunk(states[b], sizes[b], rules, kind, params, n) for b in range(len(sizes))]
+    return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+
+
+#: backend name -> f(states (B, 4) uint64, sizes (B,) int64, rules tuple, kind, params, n) -> (means, comoments)
+BACKENDS = {"threads": _threads_backend, "serial": _serial_backend}
+
+
+# ---------------------------------------------------------------------- validation
+def _check_n(n) -> int:
+    try:
+        value = float(n)
+    except (TypeError, ValueError):
+        raise ValueError(f"n: expected a number of buyers, got {n!r}") from None
+    if not math.isfinite(value) or value < 1 or value != math.floor(value):
+        raise ValueError(f"n: profile mode needs a whole number of buyers >= 1, got {n!r}")
+    if value > PROFILE_MAX_N:
+        raise ValueError(f"n: profile mode draws every buyer and takes n <= {PROFILE_MAX_N:.0e}, got {value:g}; "
+                         "larger markets need --mode orderstat (not available yet)")
+    return int(value)
+
+
+def _check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise ValueError(f"mode: expected one of {', '.join(MODES)}, got {mode!r}")
+    if mode == "orderstat":
+        raise ValueError("mode: orderstat is not available yet; use auto or profile")
+    return "profile"
+
+
+def _check_args(samples, precision, confidence, backend) -> int:
+    if isinstance(samples, float) and samples.is_integer():
+        samples = int(samples)
+    if not isinstance(samples, (int, np.integer)) or isinstance(samples, bool) or samples <= 0:
+        raise ValueError(f"samples: expected a whole number of auctions > 0, got {samples!r}")
+    if precision is not None and not (0.0 < float(precision) < 1.0):
+        raise ValueError(f"precision: expected a relative CI half-width in (0, 1), got {precision!r}")
+    if not (0.0 < float(confidence) < 1.0):
+        raise ValueError(f"confidence: expected a level in (0, 1), got {confidence!r}")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend: expected one of {', '.join(BACKENDS)}, got {backend!r}")
+    return int(samples)
+
+
+class _CtrlC:
+    """Turns Ctrl-C (SIGINT) into a flag checked between batches, so that a numba call in flight finishes and
+    the run stops with the chunks merged so far (a signal arriving inside a nopython call would otherwise
+    surface as a SystemError). Only in the main thread; elsewhere KeyboardInterrupt is caught as usual."""
+
+    def __init__(self):
+        self.hit = False
+        self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def _handler(self, signum, frame):
+        self.hit = True
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+
+def _progress_bar(progress, total: int):
+    from tqdm import tqdm
+
+    enabled = sys.stderr.isatty() if progress is None else bool(progress)
+    return tqdm(total=total, unit=" auctions", unit_scale=True, disable=not enabled, delay=1.0, leave=False,
+                file=sys.stderr, dynamic_ncols=True)
+
+
+# ---------------------------------------------------------------------- the loop
+def simulate(mechanisms, dist, n, samples: int = 1_000_000, seed: int | None = 0, precision: float | None = None,
+             confidence: float = 0.95, mode: str = "profile", backend: str = "threads", progress=None,
+             exact: bool = True, benchmarks: bool = True) -> SimulationResult:
+    """Monte Carlo estimates of revenue, buyers' surplus, welfare and units sold of every mechanism on the
+    same draws of i.i.d. buyers from ``dist``.
+
+    mechanisms: spec strings, Mechanism objects, QuantileRule/MixtureRule, or (name, any of those) pairs.
+    dist: a Distribution or a spec string. samples: number of auctions (the cap when ``precision`` is set).
+    seed: int (None draws one, recorded in the result). precision: stop once the CI half-width of every
+    revenue estimate is below ``precision`` times the estimate (checked between batches). backend: "threads"
+    (numba prange) or "serial". progress: None = a tqdm bar on stderr when it is a terminal and the run is
+    long. Ctrl-C returns the estimates of the chunks done so far, with ``partial`` set.
+    """
+    start_time = time.perf_counter()
+    _check_mode(mode)
+    samples = _check_args(samples, precision, confidence, backend)
+    n_int = _check_n(n)
+    if isinstance(dist, str):
+        dist = parse_spec(dist, n)
+    entries = resolve_mechanisms(mechanisms, dist, n)
+    if seed is None:
+        seed = rng.fresh_seed()
+    seed = int(seed)
+    if seed < 0:
+        raise ValueError(f"seed: expected an integer >= 0, got {seed}")
+
+    compiled = compile_rules([e.rule for e in entries])
+    rules = compiled.as_tuple()
+    kind, params = dist.numba_spec()
+    plan = ChunkPlan(samples, n_int)
+    run_batch = BACKENDS[backend]
+    moments = Moments.empty(len(METRICS), compiled.n_mechanisms)
+    warnings = heavy_tail_warnings(dist, n_int, {e.name: e.m for e in entries})
+    zcrit = z_value(confidence)
+    partial = False
+    bar = _progress_bar(progress, samples)
+    try:
+        with _CtrlC() as ctrl_c:
+            for first, count in plan.batches():
+                states = rng.chunk_states(seed, first, count)
+                sizes = plan.sizes(first, count)
+                means, comoments = run_batch(states, sizes, rules, kind, params, n_int)
+                moments = moments.merged(sizes, means, comoments)  # one assignment: Ctrl-C leaves it whole
+                bar.update(int(sizes.sum()))
+                if ctrl_c.hit:
+                    raise KeyboardInterrupt
+                if precision is not None and _precise(moments, zcrit, precision):
+                    break
+    except KeyboardInterrupt:
+        partial = moments.count < samples
+    finally:
+        bar.close()
+    if partial:
+        warnings.append(f"interrupted: estimates from the first {moments.count} of {samples} auctions")
+    if precision is not None and not partial and not _precise(moments, zcrit, precision):
+        warnings.append(f"precision {precision:g} not reached within {samples} samples")
+
+    analytic = exact_values(entries, dist, n, warnings) if exact else {}
+    bench = benchmark_values({e.m for e in entries}, dist, n, warnings) if benchmarks else {}
+    return SimulationResult(distribution=dist.spec, n=n, seed=seed, mechanisms=[e.name for e in entries],
+                            units=[e.m for e in entries], moments=moments, confidence=confidence, mode="profile",
+                            samples_requested=samples, analytic=analytic, benchmarks=bench, partial=partial,
+                            warnings=warnings, elapsed=time.perf_counter() - start_time)
+
+
+def _precise(moments: Moments, zcrit: float, precision: float) -> bool:
+    """Every revenue estimate's CI half-width below ``precision`` times its absolute value."""
+    if moments.count < 2:
+        return False
+    g = METRICS.index("revenue")
+    half = zcrit * moments.stderr[g]
+    return bool(np.all((half == 0) | (half < precision * np.abs(moments.mean[g]))))

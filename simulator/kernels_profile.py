@@ -1,0 +1,338 @@
+"""Profile-mode kernels: draw all n buyers of each auction and run every mechanism on them ex post.
+
+Implements ``shared/DESIGN.md`` "Ex-post rules" and "Performance budget" for the ``QuantileRule`` contract of
+``mechanisms/rule.py``:
+
+* Buyer i's quantile is a uniform U_i (v is non-increasing, so ranking quantiles ranks values). The scan keeps
+  only the cap = min(M + 1, n) smallest quantiles (M = the most units of any mechanism) and, per cell of the
+  merged pool partition (``compiled.py``), the count of buyers and the first M buyers met in index order.
+  Buyer indices are independent of values, so the first s members met of a pool are a uniformly random
+  s-subset of it: a valid uniform tie-break for every aggregate metric.
+* Levels of equal bid are walked from the top: a pool (lo, hi] is one level of its size c bidding pool_bid,
+  any other participant (q <= r) a level of size 1 bidding v(q). T = the first level that does not win
+  entirely, s of its c members win; winners in T pay bid_T, winners above T pay
+  next_T - (next_T - bid_T)(s + 1)/(c + 1); with no such level every winner pays the reserve (min B).
+* ``v_of_q`` is called only for winners and the value bid that sets a price: O(m) calls per auction.
+* A ``MixtureRule`` (ex-ante randomisation, Corollaries 3.6, 3.8) contributes the probability-weighted outcome
+  of its components on the same profile: the expectation over the ex-ante coin given the values, hence
+  unbiased and with no more variance than flipping the coin.
+
+Per auction the metrics (revenue, surplus, welfare, units sold) of every mechanism are buffered in blocks of
+BLOCK auctions, and each block is folded into the chunk's mean and co-moments (two passes, then Chan et al.);
+``accumulate.py`` merges chunks. A chunk is a pure function of (xoshiro state, number of auctions, compiled
+rules, distribution (kind, params), n): ``profile_chunk``; a Dask or CUDA backend reproduces it chunk by chunk.
+``profile_batch`` runs a batch of chunks in parallel (``prange`` over chunks). Numba notes: the per-auction
+loop lives in ``_chunk_core``, not in the prange body (numba issue #10132); ``_chunk_core`` is compiled without
+the reference-counting runtime (``_nrt=False``, it allocates nothing), so its inlined helpers cost no atomic
+reference-count updates per auction -- with them, n = 10 auctions ran 3x slower.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import prange
+
+import distributions.kernels
+from distributions.kernels import v_of_q
+
+from . import compiled, jitcache, rng
+from .compiled import (CELL_BOUNDS, COMP_PROB, HAS_POOLS, MECH_COMP_START, N_MECH, POOLED_TOP, SIZES,
+                       UNITS)
+from .rng import to_open_uniform, xoshiro_next
+
+jitcache.refresh(__file__, [distributions.kernels, rng, compiled])
+
+METRICS = ("revenue", "surplus", "welfare", "sold")
+REVENUE, SURPLUS, WELFARE, SOLD = range(4)
+#: cell lookups scan linearly below this many pool boundaries, bisect above
+_LINEAR_CELLS = 16
+#: auctions per block of the streaming co-moments (``_merge_block``)
+BLOCK = 64
+
+
+@numba.njit(cache=True, inline="always")
+def _insert_top(top, cap, u):
+    """Insert u into the sorted cap smallest quantiles (u < top[cap-1]); returns the new largest kept."""
+    p = cap - 1
+    while p > 0 and top[p - 1] > u:
+        top[p] = top[p - 1]
+        p -= 1
+    top[p] = u
+    return top[cap - 1]
+
+
+@numba.njit(cache=True, inline="always")
+def _cell(bounds, u):
+    """Index of the cell (b_{i-1}, b_i] holding u: #{b < u}."""
+    nb = bounds.shape[0]
+    if nb <= _LINEAR_CELLS:
+        c = 0
+        while c < nb and bounds[c] < u:
+            c += 1
+        return c
+    lo, hi = 0, nb
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if bounds[mid] < u:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@numba.njit(cache=True, inline="always")
+def _keep(u, m1, m2, worst, top, cap, two):
+    """Keep u if among the cap smallest so far: in registers (m1 <= m2, branch-free) when cap == 2, else an
+    insertion into ``top`` (rare once the list is full: a predictable branch)."""
+    if two:
+        return min(m1, u), min(m2, max(m1, u)), worst
+    if u < worst:
+        worst = _insert_top(top, cap, u)
+    return m1, m2, worst
+
+
+@numba.njit(cache=True, inline="always")
+def _scan(n, st, top, cap, bounds, cnt, mem_u, mem_i, units, pooled_top, has_pools):
+    """Draw the n quantiles of one auction from the stream ``st`` (advanced in place): the cap smallest go to
+    ``top`` (sorted); with pools, buyers at or below ``pooled_top`` are counted per cell and the first
+    ``units`` of each cell kept (quantile, buyer index).
+
+    Three loops: no pools; one cell (every pool boundary is 0 or 1, e.g. the lottery: a counter in a
+    register); a cell lookup per pooled draw."""
+    s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
+    for t in range(cap):
+        top[t] = 2.0
+    two = cap == 2
+    m1 = 2.0
+    m2 = 2.0
+    worst = 2.0
+    if not has_pools:
+        for i in range(n):
+            x, s0, s1, s2, s3 = xoshiro_next(s0, s1, s2, s3)
+            m1, m2, worst = _keep(to_open_uniform(x), m1, m2, worst, top, cap, two)
+    elif bounds.shape[0] == 0:
+        k0 = 0
+        for i in range(n):
+            x, s0, s1, s2, s3 = xoshiro_next(s0, s1, s2, s3)
+            u = to_open_uniform(x)
+            m1, m2, worst = _keep(u, m1, m2, worst, top, cap, two)
+            if u <= pooled_top:
+                if k0 < units:
+                    mem_u[0, k0] = u
+                    mem_i[0, k0] = i
+                k0 += 1
+        cnt[0] = k0
+    else:
+        for c in range(cnt.shape[0]):
+            cnt[c] = 0
+        for i in range(n):
+            x, s0, s1, s2, s3 = xoshiro_next(s0, s1, s2, s3)
+            u = to_open_uniform(x)
+            m1, m2, worst = _keep(u, m1, m2, worst, top, cap, two)
+            if u <= pooled_top:
+                c = _cell(bounds, u)
+                k = cnt[c]
+                if k < units:
+                    mem_u[c, k] = u
+                    mem_i[c, k] = i
+                cnt[c] = k + 1
+    if two:
+        top[0] = m1
+        top[1] = m2
+    st[0], st[1], st[2], st[3] = s0, s1, s2, s3
+
+
+@numba.njit(cache=True, inline="always")
+def _top_value(vtop, top, idx, kind, params):
+    """v of the idx-th smallest quantile, computed once per auction and shared by the mechanisms."""
+    v = vtop[idx]
+    if v != v:
+        v = v_of_q(kind, params, top[idx])
+        vtop[idx] = v
+    return v
+
+
+@numba.njit(cache=True, inline="always")
+def _first_members_value(first, last, s, cnt, mem_u, mem_i, ptr, kind, params):
+    """Sum of the values of the s members of cells first..last met first (smallest buyer index): the uniformly
+    random winners of a pooled level."""
+    total = 0.0
+    if first == last:
+        for t in range(s):
+            total += v_of_q(kind, params, mem_u[first, t])
+        return total
+    units = mem_u.shape[1]
+    for c in range(first, last + 1):
+        ptr[c] = 0
+    for _ in range(s):
+        best = -1
+        best_i = -1
+        for c in range(first, last + 1):
+            k = ptr[c]
+            if k < cnt[c] and k < units and (best < 0 or mem_i[c, k] < best_i):
+                best = c
+                best_i = mem_i[c, k]
+        total += v_of_q(kind, params, mem_u[best, ptr[best]])
+        ptr[best] += 1
+    return total
+
+
+@numba.njit(cache=True, inline="always")
+def _component_outcome(j, rules, top, cap, vtop, cnt, mem_u, mem_i, ptr, kind, params):
+    """(revenue, welfare, units sold) of component rule j on the scanned profile (module doc: the level walk
+    and the payment rule of ``mechanisms/rule.py``)."""
+    (comp_m, comp_r, comp_reserve, comp_pool_start, _prob, _mstart, pool_lo, pool_hi, pool_bid, pool_next,
+     cell_first, cell_last, _bounds, _sizes, _ptop) = rules
+    m = comp_m[j]
+    r = comp_r[j]
+    p = comp_pool_start[j]
+    p_end = comp_pool_start[j + 1]
+    filled = 0  # buyers in the levels above the current one (all winners)
+    welfare = 0.0
+    idx = 0  # == filled: the top list holds every member of the levels above T
+    while idx < cap and top[idx] <= r:
+        u = top[idx]
+        while p < p_end and pool_hi[p] < u:
+            p += 1
+        pooled = p < p_end and pool_lo[p] < u
+        if pooled:
+            c = 0
+            for cell in range(cell_first[p], cell_last[p] + 1):
+                c += cnt[cell]
+            bid = pool_bid[p]
+            nxt = pool_next[p]
+        else:
+            c = 1
+            bid = _top_value(vtop, top, idx, kind, params)
+            nxt = bid
+        if filled + c > m:  # level T: s of its c members win
+            s = m - filled
+            revenue = s * bid
+            if filled > 0:  # next_T is finite here (inf only for a pool at the top, with nobody above)
+                revenue += filled * (nxt - (nxt - bid) * (s + 1) / (c + 1))
+            if s > 0:
+                welfare += _first_members_value(cell_first[p], cell_last[p], s, cnt, mem_u, mem_i, ptr, kind,
+                                                params)
+            return revenue, welfare, float(m)
+        for t in range(c):
+            welfare += _top_value(vtop, top, idx + t, kind, params)
+        filled += c
+        idx += c
+    return filled * comp_reserve[j], welfare, float(filled)
+
+
+@numba.njit(cache=True, inline="always")
+def _merge_block(buf, nb, count, mean, comom, mu):
+    """Fold a block of nb auctions, buf[metric, mechanism, b], into the running (count, mean, co-moments): the
+    block's mean and centred co-moments (two passes, contiguous inner loops that vectorise), then Chan's
+    merge (``accumulate.py``). Only the lower triangle of ``comom`` is kept. Returns the new count."""
+    n_mech = buf.shape[1]
+    total = count + nb
+    w = count * nb / total
+    for g in range(buf.shape[0]):
+        for k in range(n_mech):
+            acc = 0.0
+            for b in range(nb):
+                acc += buf[g, k, b]
+            mu[k] = acc / nb
+            for b in range(nb):
+                buf[g, k, b] -= mu[k]
+        for k1 in range(n_mech):
+            d1 = mu[k1] - mean[g, k1]
+            for k2 in range(k1 + 1):
+                acc = 0.0
+                for b in range(nb):
+                    acc += buf[g, k1, b] * buf[g, k2, b]
+                comom[g, k1, k2] += acc + d1 * (mu[k2] - mean[g, k2]) * w
+        for k in range(n_mech):
+            mean[g, k] += (mu[k] - mean[g, k]) * (nb / total)
+    return total
+
+
+@numba.njit(cache=True)
+def _scratch(rules, n):
+    """Per-chunk work arrays: top list and its values, cell counts and first members, merge pointers,
+    a block of auctions' metrics, the block means."""
+    units, n_mech = rules[SIZES][UNITS], rules[SIZES][N_MECH]
+    cap = min(units + 1, n)
+    n_cells = rules[CELL_BOUNDS].shape[0] + 1
+    return (np.empty(cap), np.empty(cap), np.zeros(n_cells, dtype=np.int64), np.empty((n_cells, units)),
+            np.empty((n_cells, units), dtype=np.int64), np.zeros(n_cells, dtype=np.int64),
+            np.empty((4, n_mech, BLOCK)), np.empty(n_mech))
+
+
+@numba.njit(cache=True, _nrt=False)
+def _chunk_core(st, size, rules, kind, params, n, mean, comom, scratch):
+    """Run ``size`` auctions of n buyers from the stream ``st`` (advanced in place); write the metrics' means
+    (4, K) and co-moment sums (4, K, K) into ``mean`` and ``comom``. Compiled without the reference-counting
+    runtime (it allocates nothing), so the inlined helpers cost no atomic increments per auction."""
+    top, vtop, cnt, mem_u, mem_i, ptr, buf, mu = scratch
+    comp_prob = rules[COMP_PROB]
+    mech_start = rules[MECH_COMP_START]
+    bounds = rules[CELL_BOUNDS]
+    units = rules[SIZES][UNITS]
+    has_pools = rules[SIZES][HAS_POOLS] != 0
+    n_mech = rules[SIZES][N_MECH]
+    pooled_top = rules[POOLED_TOP][0]
+    cap = top.shape[0]
+    for g in range(4):
+        for k1 in range(n_mech):
+            mean[g, k1] = 0.0
+            for k2 in range(n_mech):
+                comom[g, k1, k2] = 0.0
+    count = 0.0
+    nb = 0
+    for a in range(size):
+        _scan(n, st, top, cap, bounds, cnt, mem_u, mem_i, units, pooled_top, has_pools)
+        for t in range(cap):
+            vtop[t] = np.nan
+        for k in range(n_mech):
+            rev = 0.0
+            wel = 0.0
+            sold = 0.0
+            for j in range(mech_start[k], mech_start[k + 1]):
+                r_j, w_j, s_j = _component_outcome(j, rules, top, cap, vtop, cnt, mem_u, mem_i, ptr, kind, params)
+                rev += comp_prob[j] * r_j
+                wel += comp_prob[j] * w_j
+                sold += comp_prob[j] * s_j
+            buf[REVENUE, k, nb] = rev
+            buf[SURPLUS, k, nb] = wel - rev
+            buf[WELFARE, k, nb] = wel
+            buf[SOLD, k, nb] = sold
+        nb += 1
+        if nb == BLOCK or a == size - 1:
+            count = _merge_block(buf, nb, count, mean, comom, mu)
+            nb = 0
+    for g in range(4):
+        for k1 in range(n_mech):
+            for k2 in range(k1):
+                comom[g, k2, k1] = comom[g, k1, k2]
+
+
+@numba.njit(cache=True)
+def _chunk_into(state, size, rules, kind, params, n, mean, comom):
+    """One chunk from the stream ``state`` (not modified) into ``mean`` and ``comom``."""
+    _chunk_core(state.copy(), size, rules, kind, params, n, mean, comom, _scratch(rules, n))
+
+
+@numba.njit(cache=True)
+def profile_chunk(state, size, rules, kind, params, n):
+    """One chunk, as a pure function: (mean (4, K), co-moments (4, K, K)) of ``size`` auctions."""
+    n_mech = rules[SIZES][N_MECH]
+    mean = np.empty((4, n_mech))
+    comom = np.empty((4, n_mech, n_mech))
+    _chunk_into(state, size, rules, kind, params, n, mean, comom)
+    return mean, comom
+
+
+@numba.njit(cache=True, parallel=True)
+def profile_batch(states, sizes, rules, kind, params, n):
+    """Chunks b = 0..B-1 (states[b], sizes[b]) in parallel: means (B, 4, K) and co-moments (B, 4, K, K).
+    Each chunk is computed serially by ``_chunk_into``, so the numbers do not depend on the threads."""
+    n_chunks = states.shape[0]
+    n_mech = rules[SIZES][N_MECH]
+    means = np.empty((n_chunks, 4, n_mech))
+    comoms = np.empty((n_chunks, 4, n_mech, n_mech))
+    for b in prange(n_chunks):
+        _chunk_into(states[b], sizes[b], rules, kind, params, n, means[b], comoms[b])
+    return means, comoms
