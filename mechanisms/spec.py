@@ -6,6 +6,8 @@
                                                (sorted, disjoint; 'inf' allowed as the top), e.g. 0-1/2/3-inf
     mix:P1*SPEC1+P2*SPEC2+...                  ex-ante mixture; a component may be parenthesised, e.g.
                                                mix:0.3*(spa:reserve=0.5)+0.7*lottery; probabilities sum to 1
+    ks | nash | cross-nash [:m=M]              the mechanism implementing that bargaining solution on the Pareto
+                                               frontier (Sections 4-5; ``mechanisms.bargaining``)
 """
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from .auctions import ExAnteMixture, IndirectVickrey, Lottery, PostedPrice, Seco
 from .optimal import Myerson
 
 ALLOWED = ("spa", "spa:reserve=R", "spa:reserve=monopoly", "myerson", "lottery", "posted:price=P", "vcg:m=M",
-           "vcg:m=M,reserve=R", "buyer-offer:m=M", "ivickrey:bids=0-1/2/3-inf,reserve=R", "mix:0.3*spa+0.7*lottery")
+           "vcg:m=M,reserve=R", "buyer-offer:m=M", "ivickrey:bids=0-1/2/3-inf,reserve=R", "mix:0.3*spa+0.7*lottery",
+           "ks", "nash", "cross-nash")
 _NUM = r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf"
 _PIECE = re.compile(rf"^\s*({_NUM})\s*(?:-\s*({_NUM})\s*)?$")
 
@@ -127,4 +130,8 @@ def parse_mechanism(spec: str, dist=None, n=None):
         return IndirectVickrey(parse_bids(kw["bids"]), _number("reserve", kw.get("reserve", "0")), _units(kw))
     if name == "mix":
         return _mixture(body, dist, n)
+    if name in ("ks", "nash", "cross-nash"):
+        from .bargaining import BargainingMechanism
+
+        return BargainingMechanism(name, _units(_params(name, body, ("m",))))
     raise ValueError(f"mechanism: unknown mechanism {name!r}; allowed: " + ", ".join(ALLOWED))

@@ -11,8 +11,9 @@ import sys
 
 from .cli_common import CLIError
 
-#: subcommand modules, in the order of the DESIGN contract; missing ones are simply not offered
-SUBCOMMANDS = ("simulate", "analyze", "frontier", "solve", "demo")
+#: subcommand modules, in the order of the DESIGN contract (cmd_frontier registers frontier and solve);
+#: missing ones are simply not offered
+SUBCOMMANDS = ("simulate", "analyze", "frontier", "demo")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -23,6 +23,41 @@ def market_size(text: str) -> float:
     return int(value) if value < 2 ** 53 else value
 
 
+def load_dist(text: str, n):
+    """--dist SPEC -> Distribution (example42 takes its n from --n)."""
+    from distributions import parse_spec
+
+    try:
+        return parse_spec(text, n)
+    except ValueError as exc:
+        raise CLIError(f"--dist: {str(exc).removeprefix('dist: ')}") from None
+
+
+def load_mechanisms(specs, dist, n) -> list:
+    """--mechanism SPEC ... -> Mechanism objects; any failure to build one is bad input (one line, exit 2)."""
+    from mechanisms import parse_mechanism
+
+    out = []
+    for spec in specs:
+        try:
+            out.append(parse_mechanism(spec, dist, n))
+        except Exception as exc:
+            raise CLIError(f"--mechanism {spec!r}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") \
+                from None
+    return out
+
+
+def whole_number(flag: str, text: str, low: int = 1, what: str = "a whole number") -> int:
+    """A whole number >= low, also written 1e6."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < low or value != math.floor(value) or value >= 2 ** 63:
+        raise CLIError(f"{flag}: expected {what} >= {low} (e.g. 100 or 1e6), got {text!r}")
+    return int(value)
+
+
 def add_format_args(p) -> None:
     p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
     p.add_argument("--out", metavar="FILE", help="write the output to FILE instead of standard output")

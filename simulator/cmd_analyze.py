@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from .cli_common import CLIError, add_format_args, emit, market_size
+from .cli_common import CLIError, add_format_args, emit, load_dist, load_mechanisms, market_size
 
 METRICS = ("revenue", "surplus", "welfare", "sold")
 #: which benchmark each metric is compared with in the table's ratio column
@@ -46,20 +46,11 @@ def _units(text: str, n) -> int:
 def run(args) -> int:
     import pandas as pd
 
-    from distributions import parse_spec
-    from mechanisms import benchmarks, parse_mechanism
+    from mechanisms import benchmarks
 
     n = market_size(args.n)
-    try:
-        dist = parse_spec(args.dist, n)
-    except ValueError as exc:
-        raise CLIError(f"--dist: {str(exc).removeprefix('dist: ')}") from None
-    mechs = []
-    for spec in args.mechanism:
-        try:
-            mechs.append(parse_mechanism(spec, dist, n))
-        except ValueError as exc:
-            raise CLIError(f"--mechanism {spec!r}: {str(exc).splitlines()[0]}") from None
+    dist = load_dist(args.dist, n)
+    mechs = load_mechanisms(args.mechanism, dist, n)
     if args.m is not None:
         m = _units(args.m, n)
     else:
