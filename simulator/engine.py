@@ -195,6 +195,19 @@ def _serial_backend(states, sizes, rules, kind, params, n):
 
 #: backend name -> f(states (B, 4) uint64, sizes (B,) int64, rules tuple, kind, params, n) -> (means, comoments)
 BACKENDS = {"threads": _threads_backend, "serial": _serial_backend}
+#: backends in modules of their own, imported on use: ``open_backend(client=, scheduler=)`` returns such an f,
+#: which may carry ``plan`` (a ChunkPlan subclass: its own chunk sizes) and ``close()``
+SCALE_OUT = {"dask": "simulator.backend_dask", "cuda": "simulator.backend_cuda"}
+
+
+def _open_backend(backend: str, client, scheduler):
+    if backend in SCALE_OUT:
+        import importlib
+
+        return importlib.import_module(SCALE_OUT[backend]).open_backend(client=client, scheduler=scheduler)
+    if client is not None or scheduler is not None:
+        raise ValueError(f"scheduler: client= and scheduler= need backend='dask', got backend={backend!r}")
+    return BACKENDS[backend]
 
 
 # ---------------------------------------------------------------------- validation
@@ -228,8 +241,8 @@ def _check_args(samples, precision, confidence, backend) -> int:
         raise ValueError(f"precision: expected a relative CI half-width in (0, 1), got {precision!r}")
     if not (0.0 < float(confidence) < 1.0):
         raise ValueError(f"confidence: expected a level in (0, 1), got {confidence!r}")
-    if backend not in BACKENDS:
-        raise ValueError(f"backend: expected one of {', '.join(BACKENDS)}, got {backend!r}")
+    if backend not in BACKENDS and backend not in SCALE_OUT:
+        raise ValueError(f"backend: expected one of {', '.join([*BACKENDS, *SCALE_OUT])}, got {backend!r}")
     return int(samples)
 
 
@@ -267,7 +280,8 @@ def _progress_bar(progress, total: int):
 # ---------------------------------------------------------------------- the loop
 def simulate(mechanisms, dist, n, samples: int = 1_000_000, seed: int | None = 0, precision: float | None = None,
              confidence: float = 0.95, mode: str = "profile", backend: str = "threads", progress=None,
-             exact: bool = True, benchmarks: bool = True) -> SimulationResult:
+             exact: bool = True, benchmarks: bool = True, client=None, scheduler: str | None = None
+             ) -> SimulationResult:
     """Monte Carlo estimates of revenue, buyers' surplus, welfare and units sold of every mechanism on the
     same draws of i.i.d. buyers from ``dist``.
 
@@ -275,8 +289,10 @@ def simulate(mechanisms, dist, n, samples: int = 1_000_000, seed: int | None = 0
     dist: a Distribution or a spec string. samples: number of auctions (the cap when ``precision`` is set).
     seed: int (None draws one, recorded in the result). precision: stop once the CI half-width of every
     revenue estimate is below ``precision`` times the estimate (checked between batches). backend: "threads"
-    (numba prange) or "serial". progress: None = a tqdm bar on stderr when it is a terminal and the run is
-    long. Ctrl-C returns the estimates of the chunks done so far, with ``partial`` set.
+    (numba prange), "serial", "dask" (``backend_dask``: on the cluster of ``client``, a distributed.Client, or
+    of ``scheduler``, "tcp://host:port"; same numbers as the threads) or "cuda" (``backend_cuda``: numba.cuda
+    kernels, their own random streams and chunks). progress: None = a tqdm bar on stderr when it is a terminal
+    and the run is long. Ctrl-C returns the estimates of the chunks done so far, with ``partial`` set.
     """
     start_time = time.perf_counter()
     _check_mode(mode)
@@ -294,8 +310,8 @@ def simulate(mechanisms, dist, n, samples: int = 1_000_000, seed: int | None = 0
     compiled = compile_rules([e.rule for e in entries])
     rules = compiled.as_tuple()
     kind, params = dist.numba_spec()
-    plan = ChunkPlan(samples, n_int)
-    run_batch = BACKENDS[backend]
+    run_batch = _open_backend(backend, client, scheduler)
+    plan = getattr(run_batch, "plan", ChunkPlan)(samples, n_int)
     moments = Moments.empty(len(METRICS), compiled.n_mechanisms)
     warnings = heavy_tail_warnings(dist, n_int, {e.name: e.m for e in entries})
     zcrit = z_value(confidence)
@@ -317,6 +333,7 @@ def simulate(mechanisms, dist, n, samples: int = 1_000_000, seed: int | None = 0
         partial = moments.count < samples
     finally:
         bar.close()
+        getattr(run_batch, "close", lambda: None)()
     if partial:
         warnings.append(f"interrupted: estimates from the first {moments.count} of {samples} auctions")
     if precision is not None and not partial and not _precise(moments, zcrit, precision):

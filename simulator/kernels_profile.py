@@ -180,7 +180,8 @@ def _first_members_value(first, last, s, cnt, mem_u, mem_i, ptr, kind, params):
 @numba.njit(cache=True, inline="always")
 def _component_outcome(j, rules, top, cap, vtop, cnt, mem_u, mem_i, ptr, kind, params):
     """(revenue, welfare, units sold) of component rule j on the scanned profile (module doc: the level walk
-    and the payment rule of ``mechanisms/rule.py``)."""
+    and the payment rule of ``mechanisms/rule.py``). Shared with ``kernels_orderstat``, whose cell counts
+    ``cnt`` are floats (n up to 1e30) and whose ``mem_i`` are random keys instead of buyer indices."""
     (comp_m, comp_r, comp_reserve, comp_pool_start, _prob, _mstart, pool_lo, pool_hi, pool_bid, pool_next,
      cell_first, cell_last, _bounds, _sizes, _ptop) = rules
     m = comp_m[j]
@@ -214,11 +215,55 @@ def _component_outcome(j, rules, top, cap, vtop, cnt, mem_u, mem_i, ptr, kind, p
                 welfare += _first_members_value(cell_first[p], cell_last[p], s, cnt, mem_u, mem_i, ptr, kind,
                                                 params)
             return revenue, welfare, float(m)
+        c = int(c)  # c <= m - filled here (order-statistic mode counts in floats)
         for t in range(c):
             welfare += _top_value(vtop, top, idx + t, kind, params)
         filled += c
         idx += c
     return filled * comp_reserve[j], welfare, float(filled)
+
+
+@numba.njit(cache=True, inline="always")
+def record_auction(rules, top, cap, vtop, cnt, mem_u, mem_i, ptr, kind, params, buf, nb):
+    """Run every mechanism on one drawn market (top list, cell counts, first members) and write its metrics
+    into column ``nb`` of the block ``buf`` (metric, mechanism, auction); a MixtureRule contributes the
+    probability-weighted outcome of its components. Shared by the profile and order-statistic kernels."""
+    comp_prob = rules[COMP_PROB]
+    mech_start = rules[MECH_COMP_START]
+    for t in range(cap):
+        vtop[t] = np.nan
+    for k in range(rules[SIZES][N_MECH]):
+        rev = 0.0
+        wel = 0.0
+        sold = 0.0
+        for j in range(mech_start[k], mech_start[k + 1]):
+            r_j, w_j, s_j = _component_outcome(j, rules, top, cap, vtop, cnt, mem_u, mem_i, ptr, kind, params)
+            rev += comp_prob[j] * r_j
+            wel += comp_prob[j] * w_j
+            sold += comp_prob[j] * s_j
+        buf[REVENUE, k, nb] = rev
+        buf[SURPLUS, k, nb] = wel - rev
+        buf[WELFARE, k, nb] = wel
+        buf[SOLD, k, nb] = sold
+
+
+@numba.njit(cache=True, inline="always")
+def zero_moments(mean, comom):
+    """Start a chunk's summary: means and co-moments to 0."""
+    for g in range(mean.shape[0]):
+        for k1 in range(mean.shape[1]):
+            mean[g, k1] = 0.0
+            for k2 in range(mean.shape[1]):
+                comom[g, k1, k2] = 0.0
+
+
+@numba.njit(cache=True, inline="always")
+def mirror_comoments(comom):
+    """End a chunk's summary: ``_merge_block`` keeps the lower triangle; copy it to the upper one."""
+    for g in range(comom.shape[0]):
+        for k1 in range(comom.shape[1]):
+            for k2 in range(k1):
+                comom[g, k2, k1] = comom[g, k1, k2]
 
 
 @numba.njit(cache=True, inline="always")
@@ -267,46 +312,22 @@ def _chunk_core(st, size, rules, kind, params, n, mean, comom, scratch):
     (4, K) and co-moment sums (4, K, K) into ``mean`` and ``comom``. Compiled without the reference-counting
     runtime (it allocates nothing), so the inlined helpers cost no atomic increments per auction."""
     top, vtop, cnt, mem_u, mem_i, ptr, buf, mu = scratch
-    comp_prob = rules[COMP_PROB]
-    mech_start = rules[MECH_COMP_START]
     bounds = rules[CELL_BOUNDS]
     units = rules[SIZES][UNITS]
     has_pools = rules[SIZES][HAS_POOLS] != 0
-    n_mech = rules[SIZES][N_MECH]
     pooled_top = rules[POOLED_TOP][0]
     cap = top.shape[0]
-    for g in range(4):
-        for k1 in range(n_mech):
-            mean[g, k1] = 0.0
-            for k2 in range(n_mech):
-                comom[g, k1, k2] = 0.0
+    zero_moments(mean, comom)
     count = 0.0
     nb = 0
     for a in range(size):
         _scan(n, st, top, cap, bounds, cnt, mem_u, mem_i, units, pooled_top, has_pools)
-        for t in range(cap):
-            vtop[t] = np.nan
-        for k in range(n_mech):
-            rev = 0.0
-            wel = 0.0
-            sold = 0.0
-            for j in range(mech_start[k], mech_start[k + 1]):
-                r_j, w_j, s_j = _component_outcome(j, rules, top, cap, vtop, cnt, mem_u, mem_i, ptr, kind, params)
-                rev += comp_prob[j] * r_j
-                wel += comp_prob[j] * w_j
-                sold += comp_prob[j] * s_j
-            buf[REVENUE, k, nb] = rev
-            buf[SURPLUS, k, nb] = wel - rev
-            buf[WELFARE, k, nb] = wel
-            buf[SOLD, k, nb] = sold
+        record_auction(rules, top, cap, vtop, cnt, mem_u, mem_i, ptr, kind, params, buf, nb)
         nb += 1
         if nb == BLOCK or a == size - 1:
             count = _merge_block(buf, nb, count, mean, comom, mu)
             nb = 0
-    for g in range(4):
-        for k1 in range(n_mech):
-            for k2 in range(k1):
-                comom[g, k2, k1] = comom[g, k1, k2]
+    mirror_comoments(comom)
 
 
 @numba.njit(cache=True)
@@ -315,9 +336,10 @@ def _chunk_into(state, size, rules, kind, params, n, mean, comom):
     _chunk_core(state.copy(), size, rules, kind, params, n, mean, comom, _scratch(rules, n))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def profile_chunk(state, size, rules, kind, params, n):
-    """One chunk, as a pure function: (mean (4, K), co-moments (4, K, K)) of ``size`` auctions."""
+    """One chunk, as a pure function: (mean (4, K), co-moments (4, K, K)) of ``size`` auctions. Releases the GIL
+    (the Dask backend's worker threads run chunks side by side)."""
     n_mech = rules[SIZES][N_MECH]
     mean = np.empty((4, n_mech))
     comom = np.empty((4, n_mech, n_mech))
