@@ -7,9 +7,22 @@ values by numpy's exponential sampler and, as the kernels do, by inverse transfo
 second, with everything (seeding, merging, Python) included. The ratio is against the faster numpy variant.
 Later issues add sections (order-statistic mode, cuda) to ``SECTIONS``.
 
+Section ``orderstat``: the same three auctions by ``simulate(..., mode="orderstat")`` in auctions per second at
+n = 10, 1e6 and 1e30 (the cost of an auction must not depend on n: the ratio 1e30 / 10 should be near 1, and
+within 1.5x), and the speed-up over profile mode at n = 1e5 (auctions per second, both by ``simulate``).
+
+Section ``cuda`` (``--backend cuda``): the same three auctions by ``simulate(..., backend="cuda")`` in profile
+mode (buyer values per second) and in order-statistic mode (auctions per second at ``ORDERSTAT_NS``), against a
+batched PyTorch implementation on the same GPU in the same run (``torch.rand`` or ``exponential_`` in blocks of
+samples x n, float32, the top two by ``torch.topk``; the faster variant counts). torch is imported only here;
+without it, or without a CUDA device for it, the comparison is skipped with a message. Under numba's CUDA
+simulator (``NUMBA_ENABLE_CUDASIM=1``) the section runs at tiny sizes and its timings mean nothing.
+
     python scripts/bench.py                # n = 10, 1000, 100000
     python scripts/bench.py --quick        # a few seconds
     python scripts/bench.py --n 1000 --seconds 5 --json out.json
+    python scripts/bench.py --backend cuda                                   # on a GPU machine
+    NUMBA_ENABLE_CUDASIM=1 python scripts/bench.py --backend cuda --quick --n 8   # smoke test, no GPU
 """
 from __future__ import annotations
 
@@ -80,12 +93,14 @@ def _timed(fn, min_seconds: float):
 
 def profile_section(ns, seconds: float) -> list[dict]:
     rules = bench_rules()
-    simulate(rules, "exponential:rate=1", 10, samples=1000, seed=0, exact=False, benchmarks=False)  # compile
+    simulate(rules, "exponential:rate=1", 10, samples=1000, seed=0, mode="profile", exact=False,
+             benchmarks=False)  # compile
     rows = []
     for n in ns:
         base = max(1, (1 << 20) // n)
         s_sim, t_sim = _timed(lambda k: simulate(rules, "exponential:rate=1", n, samples=base * k, seed=1,
-                                                  exact=False, benchmarks=False, progress=False), seconds)
+                                                  mode="profile", exact=False, benchmarks=False, progress=False),
+                              seconds)
         s_np, t_np = _timed(lambda k: numpy_auctions(base * k, n), seconds)
         s_inv, t_inv = _timed(lambda k: numpy_auctions(base * k, n, inverse=True), seconds)
         sim_rate = base * s_sim * n / t_sim
@@ -100,8 +115,133 @@ def profile_section(ns, seconds: float) -> list[dict]:
     return rows
 
 
-#: name -> f(ns, seconds) -> rows; order-statistic and cuda sections come with their issues
-SECTIONS = {"profile": profile_section}
+def torch_auctions(samples: int, n: int, device: str = "cuda", dtype_name: str = "float32",
+                   block_values: int = 1 << 26, inverse: bool = False):
+    """numpy_auctions in PyTorch on ``device``: blocks of samples x n values (torch's exponential sampler, or
+    -log1p(-U) of torch.rand), the top two by torch.topk; the sums stay on the device until the end."""
+    import torch
+
+    dtype = getattr(torch, dtype_name)
+    gen = torch.Generator(device=device)
+    gen.manual_seed(0)
+    rows = max(1, block_values // n)
+    sums = torch.zeros(6, dtype=torch.float64, device=device)
+    done = 0
+    while done < samples:
+        b = min(rows, samples - done)
+        if inverse:
+            v = -torch.log1p(-torch.rand((b, n), device=device, dtype=dtype, generator=gen)) / RATE
+        else:
+            v = torch.empty((b, n), device=device, dtype=dtype).exponential_(RATE, generator=gen)
+        if n >= 2:
+            top = torch.topk(v, 2, dim=1).values
+            first, second = top[:, 0], top[:, 1]
+        else:
+            first, second = v[:, 0], torch.zeros_like(v[:, 0])
+        sold_r = first >= RESERVE
+        zero = torch.zeros_like(first)
+        sums += torch.stack([second.sum(), torch.where(sold_r, torch.clamp(second, min=RESERVE), zero).sum(),
+                             zero.sum(), first.sum(), torch.where(sold_r, first, zero).sum(),
+                             v[:, 0].sum()]).to(torch.float64)
+        done += b
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    return (sums / samples).cpu().numpy()
+
+
+def _torch_cuda():
+    """(True, "") when torch can run on a CUDA device, else (False, the reason)."""
+    try:
+        import torch
+    except ImportError:
+        return False, "torch is not installed"
+    if not torch.cuda.is_available():
+        return False, "torch sees no CUDA device"
+    return True, ""
+
+
+def cuda_section(ns, seconds: float) -> list[dict]:
+    from simulator import backend_cuda
+
+    try:
+        device = backend_cuda.describe()
+    except ValueError as exc:
+        print(f"cuda     skipped: {exc}", flush=True)
+        return []
+    sim = backend_cuda.simulator_active()
+    print(f"cuda     {device}" + ("  (simulator: tiny sizes, timings meaningless)" if sim else ""), flush=True)
+    rules = bench_rules()
+    run = dict(exact=False, benchmarks=False, progress=False, backend="cuda")
+    for mode in ("profile", "orderstat"):  # compile both kernels before timing
+        simulate(rules, "exponential:rate=1", 10, samples=64, seed=0, mode=mode, **run)
+    torch_ok, why = (False, "CUDA simulator") if sim else _torch_cuda()
+    if not torch_ok:
+        print(f"cuda     torch comparison skipped: {why}", flush=True)
+    rows = []
+    for n in ns:
+        base = 1 if sim else max(1, (1 << 24) // n)
+        s_gpu, t_gpu = _timed(lambda k: simulate(rules, "exponential:rate=1", n, samples=base * k, seed=1,
+                                                 mode="profile", **run), seconds)
+        rate = base * s_gpu * n / t_gpu
+        row = {"section": "cuda", "mode": "profile", "n": n, "simulator_values_per_s": rate}
+        line = f"cuda     n={n:>7}  profile {rate:9.3e} values/s"
+        if torch_ok:
+            torch_auctions(base, n)  # warm-up (kernels, allocator)
+            s_t, t_t = _timed(lambda k: torch_auctions(base * k, n), seconds)
+            s_i, t_i = _timed(lambda k: torch_auctions(base * k, n, inverse=True), seconds)
+            best = max(base * s_t * n / t_t, base * s_i * n / t_i)
+            row |= {"torch_values_per_s": base * s_t * n / t_t, "torch_inverse_values_per_s": base * s_i * n / t_i,
+                    "ratio": rate / best}
+            line += f"  torch {best:9.3e} values/s  ratio {rate / best:6.1f}x"
+        rows.append(row)
+        print(line, flush=True)
+    for n in ORDERSTAT_NS:
+        base = 1 if sim else 1 << 20
+        s_os, t_os = _timed(lambda k: simulate(rules, "exponential:rate=1", n, samples=base * k, seed=1,
+                                               mode="orderstat", **run), seconds)
+        rate = base * s_os / t_os
+        rows.append({"section": "cuda", "mode": "orderstat", "n": n, "auctions_per_s": rate})
+        print(f"cuda     n={n:>7.3g}  orderstat {rate:9.3e} auctions/s", flush=True)
+    return rows
+
+
+#: order-statistic mode: market sizes timed, and the one compared with profile mode
+ORDERSTAT_NS = (10, 10 ** 6, 1e30)
+ORDERSTAT_VS_PROFILE_N = 10 ** 5
+
+
+def orderstat_section(ns, seconds: float) -> list[dict]:
+    rules = bench_rules()
+    run = dict(exact=False, benchmarks=False, progress=False)
+    for mode in ("orderstat", "profile"):  # compile
+        simulate(rules, "exponential:rate=1", 10, samples=1000, seed=0, mode=mode, **run)
+
+    def rate(n, mode, base):
+        s, t = _timed(lambda k: simulate(rules, "exponential:rate=1", n, samples=base * k, seed=1, mode=mode,
+                                         **run), seconds)
+        return base * s / t
+
+    rows = []
+    for n in ORDERSTAT_NS:
+        r = rate(n, "orderstat", 1 << 16)
+        rows.append({"section": "orderstat", "mode": "orderstat", "n": n, "auctions_per_s": r})
+        print(f"orderstat n={n:>7.3g}  {r:9.3e} auctions/s", flush=True)
+    small, huge = rows[0]["auctions_per_s"], rows[-1]["auctions_per_s"]
+    rows.append({"section": "orderstat", "cost_ratio_1e30_vs_10": small / huge})
+    print(f"orderstat cost of an auction at n = 1e30 / at n = 10: {small / huge:5.2f}x (target <= 1.5)", flush=True)
+    n = ORDERSTAT_VS_PROFILE_N
+    r_os = rate(n, "orderstat", 1 << 16)
+    r_pr = rate(n, "profile", max(1, (1 << 22) // n))
+    rows.append({"section": "orderstat", "n": n, "orderstat_auctions_per_s": r_os, "profile_auctions_per_s": r_pr,
+                 "speedup": r_os / r_pr})
+    print(f"orderstat n={n:>7.3g}  {r_os:9.3e} auctions/s  profile {r_pr:9.3e} auctions/s  "
+          f"speed-up {r_os / r_pr:8.1f}x", flush=True)
+    return rows
+
+
+#: name -> f(ns, seconds) -> rows: the CPU sections (default), and those that need a GPU (--backend cuda)
+SECTIONS = {"profile": profile_section, "orderstat": orderstat_section}
+GPU_SECTIONS = {"cuda": cuda_section}
 
 
 def main(argv=None) -> int:
@@ -109,17 +249,21 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="short runs (about 0.3 s per measurement)")
     p.add_argument("--n", type=int, nargs="+", default=[10, 1000, 100000], help="market sizes")
     p.add_argument("--seconds", type=float, default=None, help="least time per measurement (default 2, quick 0.3)")
-    p.add_argument("--sections", nargs="+", choices=list(SECTIONS), default=list(SECTIONS))
+    p.add_argument("--sections", nargs="+", choices=list(SECTIONS) + list(GPU_SECTIONS), default=None,
+                   help="default: the CPU sections, or the GPU ones with --backend cuda")
+    p.add_argument("--backend", choices=("cpu", "cuda"), default="cpu", help="cuda: the GPU section(s)")
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     args = p.parse_args(argv)
     seconds = args.seconds if args.seconds is not None else (0.3 if args.quick else 2.0)
+    if args.sections is None:
+        args.sections = list(GPU_SECTIONS if args.backend == "cuda" else SECTIONS)
     import numba
 
     print(f"numba {numba.__version__}, threads {numba.config.NUMBA_NUM_THREADS}, "
           f"threading layer {numba.threading_layer() if _parallel_ran() else '?'}", flush=True)
     rows = []
     for name in args.sections:
-        rows += SECTIONS[name](args.n, seconds)
+        rows += (SECTIONS | GPU_SECTIONS)[name](args.n, seconds)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(rows, fh, indent=2)

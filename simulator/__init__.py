@@ -8,8 +8,9 @@
 True
 
 Modules: ``rng`` (seeding, xoshiro256+), ``compiled`` (rules as arrays), ``kernels_profile`` (profile mode),
-``accumulate`` (streaming moments), ``engine`` (``simulate``: chunks, batches, backends, precision, Ctrl-C),
-``result`` (``SimulationResult``), ``diagnostics`` (heavy tails), ``cli`` / ``cmd_*`` (the command line).
+``kernels_orderstat`` (order-statistic mode: cost independent of n) and ``samplers`` (its binomial and order
+statistics on the xoshiro streams), ``accumulate`` (streaming moments), ``engine`` (``simulate``: chunks,
+batches, backends, precision, Ctrl-C), ``result`` (``SimulationResult``), ``diagnostics`` (heavy tails), ``cli`` / ``cmd_*`` (the command line).
 The package imports its numba kernels lazily, so ``auction-sim`` subcommands that do not simulate start fast.
 """
 __all__ = ["simulate", "SimulationResult"]

@@ -4,7 +4,8 @@
 LocalCluster on this machine, one single-threaded worker process per core, closed at the end of the run).
 
 Why the numbers are those of the threads backend, bit for bit: a chunk is a pure function of its xoshiro
-state (``kernels_profile.profile_chunk``; the state comes from ``SeedSequence(seed, spawn_key=(i,))``), the
+state (``kernels_profile.profile_chunk``, ``kernels_orderstat.orderstat_chunk`` in order-statistic mode; the
+state comes from ``SeedSequence(seed, spawn_key=(i,))``), the
 engine keeps its batches (so precision stops at the same chunk), and the per-chunk summaries come back in
 chunk order to be merged by ``Moments.merged`` exactly as for the threads. A task is a run of consecutive
 chunks (about ``TASKS_PER_THREAD`` tasks per worker thread and batch), each computed on its own, so the
@@ -39,8 +40,9 @@ try:  # optional dependency: pip install 'auction-sim[distributed]'
 except ImportError:  # pragma: no cover - exercised by monkeypatching sys.modules in the tests
     WorkerPlugin = object
 
-#: the profile-mode chunk kernel, as the workers import it
-PROFILE_CHUNK = "simulator.kernels_profile:profile_chunk"
+#: mode -> its pure chunk kernel, as the workers import it
+CHUNK_KERNELS = {"profile": "simulator.kernels_profile:profile_chunk",
+                 "orderstat": "simulator.kernels_orderstat:orderstat_chunk"}
 #: tasks per worker thread in each batch (a few, so that a slow or lost worker delays little)
 TASKS_PER_THREAD = 2
 #: seconds to wait for a scheduler given by address
@@ -85,26 +87,28 @@ def run_chunks(path: str, states: np.ndarray, sizes: np.ndarray, *args):
 
 
 def warm_up() -> dict:
-    """Load (or compile once) the profile kernel in this process, with the types every task uses; returns
-    ``kernel_stats()``."""
+    """Load (or compile once) the chunk kernels in this process, with the types every task uses (n an int in
+    profile mode, a float in order-statistic mode); returns ``kernel_stats()``."""
     from mechanisms.rule import QuantileRule
 
     from .compiled import compile_rules
-    from .kernels_profile import profile_chunk
 
     rules = compile_rules([QuantileRule(m=1, r=1.0, reserve=0.0)]).as_tuple()
-    state = np.arange(1, 5, dtype=np.uint64)
-    profile_chunk(state, 1, rules, 0, np.array([0.0, 1.0]), 2)
+    for mode, n in (("profile", 2), ("orderstat", 2.0)):
+        _kernel(CHUNK_KERNELS[mode])(np.arange(1, 5, dtype=np.uint64), 1, rules, 0, np.array([0.0, 1.0]), n)
     return kernel_stats()
 
 
 def kernel_stats() -> dict:
-    """This process's profile kernel: compiled signatures, on-disk cache hits and misses (a miss = compiled)."""
-    from .kernels_profile import profile_chunk
-
-    stats = profile_chunk.stats
-    return {"pid": os.getpid(), "signatures": len(profile_chunk.signatures),
-            "cache_hits": int(sum(stats.cache_hits.values())), "cache_misses": int(sum(stats.cache_misses.values()))}
+    """This process's chunk kernels (mode -> compiled signatures, on-disk cache hits and misses: a miss is a
+    compilation), and its pid."""
+    out: dict = {"pid": os.getpid()}
+    for mode, path in CHUNK_KERNELS.items():
+        kernel = _kernel(path)
+        stats = kernel.stats
+        out[mode] = {"signatures": len(kernel.signatures), "cache_hits": int(sum(stats.cache_hits.values())),
+                     "cache_misses": int(sum(stats.cache_misses.values()))}
+    return out
 
 
 class KernelWarmup(WorkerPlugin):
@@ -119,8 +123,8 @@ class KernelWarmup(WorkerPlugin):
 
 # ---------------------------------------------------------------------- on the client
 class DaskBackend:
-    """A backend for ``simulate``: ``backend(states, sizes, rules, kind, params, n) -> (means, comoments)``
-    runs the profile kernel on the cluster; ``close()`` releases what the backend opened."""
+    """A backend for ``simulate``: ``backend(states, sizes, rules, kind, params, n, mode="profile") -> (means,
+    comoments)`` runs the chunk kernel of ``mode`` on the cluster; ``close()`` releases what it opened."""
 
     def __init__(self, client=None, scheduler: str | None = None, retries: int = 0,
                  tasks_per_thread: int = TASKS_PER_THREAD):
@@ -136,7 +140,7 @@ class DaskBackend:
             self._owned.append(client)
         elif client is None:
             cluster = distributed.LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                                               dashboard_address=None)
+                                               dashboard_address=":0")
             client = distributed.Client(cluster, set_as_default=False)
             self._owned += [client, cluster]
         self.client = client
@@ -144,7 +148,6 @@ class DaskBackend:
         self.tasks_per_thread = max(1, int(tasks_per_thread))
         self._run = f"auction-sim-{uuid.uuid4().hex[:12]}"
         self._batch = 0
-        self._futures: list = []
         warm_up()  # here first: workers on this machine then load the kernels from the on-disk cache
         try:
             client.register_plugin(KernelWarmup())
@@ -152,8 +155,8 @@ class DaskBackend:
             self.close()
             raise ValueError(f"backend: the dask workers cannot load the kernels: {_first_line(exc)}") from None
 
-    def __call__(self, states, sizes, rules, kind, params, n):
-        return self.map_chunks(PROFILE_CHUNK, states, sizes, rules, kind, params, n)
+    def __call__(self, states, sizes, rules, kind, params, n, mode: str = "profile"):
+        return self.map_chunks(CHUNK_KERNELS[mode], states, sizes, rules, kind, params, n)
 
     def map_chunks(self, path: str, states, sizes, *args):
         """Run the pure per-chunk kernel at ``path`` ("module:function") on chunks b = 0..B-1 as tasks of
@@ -161,14 +164,14 @@ class DaskBackend:
         threads = sum(self.client.nthreads().values()) or 1
         groups = np.array_split(np.arange(len(sizes)), min(len(sizes), self.tasks_per_thread * threads))
         args = tuple(int(a) if isinstance(a, np.integer) else a for a in args)
-        self._futures = [self.client.submit(run_chunks, path, states[g], sizes[g], *args,
-                                            key=(self._run, self._batch, i), retries=self.retries, pure=False)
-                         for i, g in enumerate(groups)]
+        futures = [self.client.submit(run_chunks, path, states[g], sizes[g], *args, key=(self._run, self._batch, i),
+                                      retries=self.retries, pure=False) for i, g in enumerate(groups)]
         self._batch += 1
         try:
-            parts = self.client.gather(self._futures)
-        finally:
-            self._futures = []
+            parts = self.client.gather(futures)
+        except BaseException:  # an error or an interruption: nothing of this batch is left running
+            self.client.cancel(futures)
+            raise
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
     def worker_kernel_stats(self) -> dict:
@@ -176,9 +179,6 @@ class DaskBackend:
         return self.client.run(kernel_stats)
 
     def close(self) -> None:
-        if self._futures:
-            self.client.cancel(self._futures)
-            self._futures = []
         for thing in self._owned:
             thing.close()
         self._owned = []

@@ -3,6 +3,7 @@
     auction-sim simulate --dist SPEC --n N --mechanism SPEC [--mechanism SPEC ...] --samples S --seed K
                          [--mode auto|profile|orderstat] [--precision EPS] [--confidence C]
                          [--format table|json|csv] [--out FILE] [--quiet]
+                         [--backend threads|dask|cuda] [--scheduler tcp://host:port]
 
 Ctrl-C prints the estimates gathered so far (marked partial) and exits with status 130. Warnings (heavy
 tails, interruption, precision not reached) go to stderr unless --quiet, and into the JSON's "warnings".
@@ -13,6 +14,10 @@ import math
 import sys
 
 from .cli_common import CLIError, add_format_args, emit, market_size
+
+
+#: --backend values (the engine's "serial" stays an API option)
+BACKEND_CHOICES = ("threads", "dask", "cuda")
 
 
 def _count(text: str) -> int:
@@ -60,12 +65,19 @@ def register(subparsers) -> None:
                                                                      "--precision); default 1e6")
     p.add_argument("--seed", default="0", metavar="K", help="random seed (default 0)")
     p.add_argument("--mode", default="auto", metavar="{auto,profile,orderstat}",
-                   help="profile: draw all n values per auction; orderstat: not available yet")
+                   help="profile: draw all n values per auction (n <= 1e9); orderstat: only the top order "
+                        "statistics and pool counts (cost independent of n, e.g. --n 1e30); auto (default): "
+                        "orderstat above n = 1000")
     p.add_argument("--precision", metavar="EPS", help="stop once every revenue CI half-width is below EPS times "
                                                       "the estimate (0 < EPS < 1)")
     p.add_argument("--confidence", default="0.95", metavar="C", help="CI level (default 0.95)")
     add_format_args(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar, no warnings on stderr")
+    p.add_argument("--backend", default="threads", metavar="{threads,dask,cuda}",
+                   help="threads (default), dask (a cluster: --scheduler, else a local one; same numbers as "
+                        "threads) or cuda (an NVIDIA GPU; its own random streams)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="dask scheduler address, e.g. tcp://host:8786 "
+                                                          "(with --backend dask)")
     p.set_defaults(func=run)
 
 
@@ -89,8 +101,10 @@ def _run(args) -> int:
     confidence = _fraction("--confidence", "a confidence level")(args.confidence)
     if args.mode not in MODES:
         raise CLIError(f"--mode: expected one of {', '.join(MODES)}, got {args.mode!r}")
-    if args.mode == "orderstat":
-        raise CLIError("--mode: orderstat is not available yet; use auto or profile")
+    if args.backend not in BACKEND_CHOICES:
+        raise CLIError(f"--backend: expected one of {', '.join(BACKEND_CHOICES)}, got {args.backend!r}")
+    if args.scheduler is not None and args.backend != "dask":
+        raise CLIError(f"--scheduler: only with --backend dask, got --backend {args.backend}")
     try:
         dist = parse_spec(args.dist, n)
     except ValueError as exc:
@@ -106,7 +120,8 @@ def _run(args) -> int:
                 from None
     try:
         res = simulate(mechanisms, dist, n, samples=samples, seed=seed, precision=precision, confidence=confidence,
-                       mode=args.mode, progress=False if args.quiet else None)
+                       mode=args.mode, progress=False if args.quiet else None, backend=args.backend,
+                       scheduler=args.scheduler)
     except ValueError as exc:
         raise CLIError(_flag_message(str(exc))) from None
     if not args.quiet:
@@ -123,4 +138,5 @@ def _run(args) -> int:
 def _flag_message(text: str) -> str:
     """The engine names arguments 'n: ...'; on the command line they are flags: '--n: ...'."""
     head, sep, rest = text.partition(":")
-    return f"--{head}:{rest}" if sep and head in ("n", "samples", "mode", "precision", "confidence", "seed") else text
+    return f"--{head}:{rest}" if sep and head in ("n", "samples", "mode", "precision", "confidence", "seed",
+                                                  "backend", "scheduler") else text

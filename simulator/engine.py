@@ -1,11 +1,13 @@
 """``simulate``: the estimation loop over chunks (``shared/DESIGN.md`` "Statistics", "Two ways to draw a market").
 
-A run of S auctions is cut into chunks whose boundaries depend only on (S, n) (``ChunkPlan``); chunk i draws
-from the stream of ``SeedSequence(seed, spawn_key=(i,))`` (``rng.py``) and is summarised by a pure function
-(``kernels_profile.profile_chunk``). A backend maps a batch of chunks to their summaries; the summaries are
-merged in chunk order (``accumulate.py``). Between batches the loop checks the precision target, updates the
-progress bar and lets Ctrl-C stop the run with the chunks merged so far (``partial``). Same seed => same
-numbers, whatever the threads or the backend.
+A run of S auctions is cut into chunks whose boundaries depend only on (S, n) (``ChunkPlan``; on S alone in
+order-statistic mode); chunk i draws from the stream of ``SeedSequence(seed, spawn_key=(i,))`` (``rng.py``) and
+is summarised by a pure function (``kernels_profile.profile_chunk``; in order-statistic mode
+``kernels_orderstat.orderstat_chunk``, which draws only the top order statistics and pool counts, at a cost
+independent of n). A backend maps a batch of chunks to their summaries; the summaries are merged in chunk order
+(``accumulate.py``). Between batches the loop checks the precision target, updates the progress bar and lets
+Ctrl-C stop the run with the chunks merged so far (``partial``). Same seed => same numbers, whatever the
+threads or the backend.
 """
 from __future__ import annotations
 
@@ -27,12 +29,19 @@ from . import rng
 from .accumulate import Moments
 from .compiled import compile_rules
 from .diagnostics import heavy_tail_warnings
+from .kernels_orderstat import orderstat_batch, orderstat_chunk
 from .kernels_profile import METRICS, profile_batch, profile_chunk
 from .result import SimulationResult, z_value
 
 #: profile mode costs O(n) per auction; beyond this the order-statistic mode is the tool
 PROFILE_MAX_N = 10 ** 9
 MODES = ("auto", "profile", "orderstat")
+#: mode="auto" draws order statistics above this many buyers (and for any n beyond the exact ints of a float)
+AUTO_ORDERSTAT_N = 1000
+#: an order-statistic auction costs about this many profile-mode buyer values (ChunkPlan's n in that mode)
+ORDERSTAT_COST = 32
+#: mode -> (chunk kernel, batch kernel), both f(state(s), size(s), rules, kind, params, n)
+KERNELS = {"profile": (profile_chunk, profile_batch), "orderstat": (orderstat_chunk, orderstat_batch)}
 #: target size of a chunk (buyer values) and the least number of chunks of a run (for the threads)
 CHUNK_VALUES = 1 << 20
 MIN_CHUNKS = 64
@@ -184,16 +193,19 @@ class ChunkPlan:
             work = min(2 * work, BATCH_WORK_MAX)
 
 
-def _threads_backend(states, sizes, rules, kind, params, n):
-    return profile_batch(states, sizes, rules, kind, params, n)
+def _threads_backend(states, sizes, rules, kind, params, n, mode="profile"):
+    return KERNELS[mode][1](states, sizes, rules, kind, params, n)
 
 
-def _serial_backend(states, sizes, rules, kind, params, n):
-    pairs = [profile_chunk(states[b], sizes[b], rules, kind, params, n) for b in range(len(sizes))]
+def _serial_backend(states, sizes, rules, kind, params, n, mode="profile"):
+    chunk = KERNELS[mode][0]
+    pairs = [chunk(states[b], sizes[b], rules, kind, params, n) for b in range(len(sizes))]
     return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
 
 
-#: backend name -> f(states (B, 4) uint64, sizes (B,) int64, rules tuple, kind, params, n) -> (means, comoments)
+#: backend name -> f(states (B, 4) uint64, sizes (B,) int64, rules tuple, kind, params, n) -> (means, comoments);
+#: order-statistic mode calls it with mode="orderstat" too (n then a float), so a backend that runs that mode
+#: takes a ``mode`` keyword (``KERNELS``; chunk kernel "simulator.kernels_orderstat:orderstat_chunk")
 BACKENDS = {"threads": _threads_backend, "serial": _serial_backend}
 #: backends in modules of their own, imported on use: ``open_backend(client=, scheduler=)`` returns such an f,
 #: which may carry ``plan`` (a ChunkPlan subclass: its own chunk sizes) and ``close()``
@@ -220,16 +232,48 @@ def _check_n(n) -> int:
         raise ValueError(f"n: profile mode needs a whole number of buyers >= 1, got {n!r}")
     if value > PROFILE_MAX_N:
         raise ValueError(f"n: profile mode draws every buyer and takes n <= {PROFILE_MAX_N:.0e}, got {value:g}; "
-                         "larger markets need --mode orderstat (not available yet)")
+                         "larger markets need --mode orderstat (or auto)")
     return int(value)
 
 
-def _check_mode(mode: str) -> str:
+def _check_market_size(n) -> float:
+    """n in order-statistic mode: a whole number >= 1 of any size (1e30 included), as a float."""
+    try:
+        value = float(n)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"n: expected a number of buyers, got {n!r}") from None
+    if not math.isfinite(value) or value < 1 or value != math.floor(value):
+        raise ValueError(f"n: expected a whole number of buyers >= 1 (e.g. 1000 or 1e30), got {n!r}")
+    return value
+
+
+def _check_mode(mode: str, n, orderstat_ok: bool = True) -> str:
+    """The mode of a run: "auto" is order-statistic mode when n > AUTO_ORDERSTAT_N or n >= 2^53 (not an exact
+    int), if the backend runs it (``orderstat_ok``: it takes mode=), else profile mode. Checks n for it."""
     if mode not in MODES:
         raise ValueError(f"mode: expected one of {', '.join(MODES)}, got {mode!r}")
-    if mode == "orderstat":
-        raise ValueError("mode: orderstat is not available yet; use auto or profile")
-    return "profile"
+    if mode == "auto":
+        value = _check_market_size(n)
+        big = value > AUTO_ORDERSTAT_N or value >= 2.0 ** 53
+        mode = "orderstat" if big and (orderstat_ok or value > PROFILE_MAX_N) else "profile"
+    if mode == "orderstat" and not orderstat_ok:
+        raise ValueError("mode: this backend runs profile mode only; use mode profile or backend threads")
+    if mode == "profile":
+        _check_n(n)
+    else:
+        _check_market_size(n)
+    return mode
+
+
+def _takes_mode(run_batch) -> bool:
+    """Whether a backend accepts mode= (and so runs the order-statistic kernels)."""
+    import inspect
+
+    try:
+        params = inspect.signature(run_batch).parameters
+    except (TypeError, ValueError):
+        return False
+    return "mode" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
 def _check_args(samples, precision, confidence, backend) -> int:
@@ -279,7 +323,7 @@ def _progress_bar(progress, total: int):
 
 # ---------------------------------------------------------------------- the loop
 def simulate(mechanisms, dist, n, samples: int = 1_000_000, seed: int | None = 0, precision: float | None = None,
-             confidence: float = 0.95, mode: str = "profile", backend: str = "threads", progress=None,
+             confidence: float = 0.95, mode: str = "auto", backend: str = "threads", progress=None,
              exact: bool = True, benchmarks: bool = True, client=None, scheduler: str | None = None
              ) -> SimulationResult:
     """Monte Carlo estimates of revenue, buyers' surplus, welfare and units sold of every mechanism on the
@@ -288,16 +332,18 @@ def simulate(mechanisms, dist, n, samples: int = 1_000_000, seed: int | None = 0
     mechanisms: spec strings, Mechanism objects, QuantileRule/MixtureRule, or (name, any of those) pairs.
     dist: a Distribution or a spec string. samples: number of auctions (the cap when ``precision`` is set).
     seed: int (None draws one, recorded in the result). precision: stop once the CI half-width of every
-    revenue estimate is below ``precision`` times the estimate (checked between batches). backend: "threads"
-    (numba prange), "serial", "dask" (``backend_dask``: on the cluster of ``client``, a distributed.Client, or
-    of ``scheduler``, "tcp://host:port"; same numbers as the threads) or "cuda" (``backend_cuda``: numba.cuda
-    kernels, their own random streams and chunks). progress: None = a tqdm bar on stderr when it is a terminal
-    and the run is long. Ctrl-C returns the estimates of the chunks done so far, with ``partial`` set.
+    revenue estimate is below ``precision`` times the estimate (checked between batches). mode: "profile"
+    (draw all n values; n <= 1e9), "orderstat" (``kernels_orderstat``: only the top order statistics and pool
+    counts, so an auction costs the same at n = 10 and n = 1e30) or "auto" (orderstat above n = 1000).
+    backend: "threads" (numba prange), "serial", "dask" (``backend_dask``: on the cluster of ``client``, a
+    distributed.Client, or of ``scheduler``, "tcp://host:port"; same numbers as the threads) or "cuda"
+    (``backend_cuda``: numba.cuda kernels, their own random streams and chunks). progress: None = a tqdm bar
+    on stderr when it is a terminal and the run is long. Ctrl-C returns the estimates of the chunks done so
+    far, with ``partial`` set.
     """
     start_time = time.perf_counter()
-    _check_mode(mode)
     samples = _check_args(samples, precision, confidence, backend)
-    n_int = _check_n(n)
+    _check_mode(mode, n)  # bad mode or n: fail before any work
     if isinstance(dist, str):
         dist = parse_spec(dist, n)
     entries = resolve_mechanisms(mechanisms, dist, n)
@@ -311,9 +357,16 @@ def simulate(mechanisms, dist, n, samples: int = 1_000_000, seed: int | None = 0
     rules = compiled.as_tuple()
     kind, params = dist.numba_spec()
     run_batch = _open_backend(backend, client, scheduler)
-    plan = getattr(run_batch, "plan", ChunkPlan)(samples, n_int)
+    try:
+        mode = _check_mode(mode, n, _takes_mode(run_batch))
+    except ValueError:
+        getattr(run_batch, "close", lambda: None)()
+        raise
+    n_kernel = _check_n(n) if mode == "profile" else _check_market_size(n)
+    mode_kw = {} if mode == "profile" else {"mode": mode}  # profile-only backends are called as before
+    plan = getattr(run_batch, "plan", ChunkPlan)(samples, n_kernel if mode == "profile" else ORDERSTAT_COST)
     moments = Moments.empty(len(METRICS), compiled.n_mechanisms)
-    warnings = heavy_tail_warnings(dist, n_int, {e.name: e.m for e in entries})
+    warnings = heavy_tail_warnings(dist, n_kernel, {e.name: e.m for e in entries})
     zcrit = z_value(confidence)
     partial = False
     bar = _progress_bar(progress, samples)
@@ -322,7 +375,7 @@ def simulate(mechanisms, dist, n, samples: int = 1_000_000, seed: int | None = 0
             for first, count in plan.batches():
                 states = rng.chunk_states(seed, first, count)
                 sizes = plan.sizes(first, count)
-                means, comoments = run_batch(states, sizes, rules, kind, params, n_int)
+                means, comoments = run_batch(states, sizes, rules, kind, params, n_kernel, **mode_kw)
                 moments = moments.merged(sizes, means, comoments)  # one assignment: Ctrl-C leaves it whole
                 bar.update(int(sizes.sum()))
                 if ctrl_c.hit:
@@ -342,7 +395,7 @@ def simulate(mechanisms, dist, n, samples: int = 1_000_000, seed: int | None = 0
     analytic = exact_values(entries, dist, n, warnings) if exact else {}
     bench = benchmark_values({e.m for e in entries}, dist, n, warnings) if benchmarks else {}
     return SimulationResult(distribution=dist.spec, n=n, seed=seed, mechanisms=[e.name for e in entries],
-                            units=[e.m for e in entries], moments=moments, confidence=confidence, mode="profile",
+                            units=[e.m for e in entries], moments=moments, confidence=confidence, mode=mode,
                             samples_requested=samples, analytic=analytic, benchmarks=bench, partial=partial,
                             warnings=warnings, elapsed=time.perf_counter() - start_time)
 

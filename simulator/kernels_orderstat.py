@@ -18,9 +18,10 @@ else. This module draws the same three things directly, with the same joint law,
   that holds a listed buyer (``reach``): a pool's size includes members far below the top list.
 * The members of a cell "met first" (profile mode: smallest buyer index) are a uniformly random ordering of
   its members: each member gets an i.i.d. uniform key (the keys' smallest values are drawn as order statistics
-  of C uniforms, C the count, so any C is fine) and the member holding the next key is a uniformly random one
-  of those not yet taken -- a listed one (its quantile read from the top list) with probability
-  (listed left) / (members left), otherwise a fresh uniform above the last listed quantile. Pools spanning
+  of C uniforms, C the count, so any C is fine; stored as the cumulative hazard -log(1 - key), a monotone
+  transform, by Renyi's representation: one exponential per key) and the member holding the next key is a
+  uniformly random one of those not yet taken -- a listed one (its quantile read from the top list) with
+  probability (listed left) / (members left), otherwise a fresh uniform above the last listed quantile. Pools spanning
   several cells merge their cells' members by key (``kernels_profile._first_members_value``). So the winners
   inside a pool are a uniformly random subset of its members: exact in distribution.
 
@@ -36,6 +37,8 @@ float (any size; the kernel's cost is independent of it): ``orderstat_chunk``; `
 in parallel. The per-chunk streams are those of profile mode (``rng.chunk_state``), consumed differently.
 """
 from __future__ import annotations
+
+import math
 
 import numba
 import numpy as np
@@ -87,8 +90,8 @@ def _members(st, c, count, listed, first, top, lo, hi, units, mem_u, mem_key, pe
         perm[i] = first + i
     key = 0.0
     for j in range(k):
-        if keys:
-            key = min_above(st, key, 1.0, left)
+        if keys:  # the next smallest key, as its cumulative hazard -log(1 - key) (monotone: one log per key)
+            key -= math.log(next_uniform(st)) / left
         x = next_uniform(st) * left
         if x < in_list:
             i = int(x)

@@ -215,11 +215,11 @@ def _component_outcome(j, rules, top, cap, vtop, cnt, mem_u, mem_i, ptr, kind, p
                 welfare += _first_members_value(cell_first[p], cell_last[p], s, cnt, mem_u, mem_i, ptr, kind,
                                                 params)
             return revenue, welfare, float(m)
-        c = int(c)  # c <= m - filled here (order-statistic mode counts in floats)
-        for t in range(c):
+        whole = int(c)  # c <= m - filled here (order-statistic mode counts in floats)
+        for t in range(whole):
             welfare += _top_value(vtop, top, idx + t, kind, params)
-        filled += c
-        idx += c
+        filled += whole
+        idx += whole
     return filled * comp_reserve[j], welfare, float(filled)
 
 

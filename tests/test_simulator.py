@@ -306,7 +306,8 @@ def test_json_schema_exact():
 
 
 @pytest.mark.parametrize("kw,bad", [({"samples": 0}, "samples"), ({"precision": 1.5}, "precision"),
-                                    ({"n": 2.5}, "n"), ({"n": 1e12}, "n"), ({"mode": "orderstat"}, "mode"),
+                                    ({"n": 2.5}, "n"), ({"n": 1e12, "mode": "profile"}, "n"),
+                                    ({"mode": "fast"}, "mode"), ({"n": 2.5, "mode": "orderstat"}, "n"),
                                     ({"confidence": 1.0}, "confidence"), ({"backend": "gpu"}, "backend")])
 def test_bad_arguments(kw, bad):
     args = {"mechanisms": [("spa", spa())], "dist": "uniform", "n": 2, "samples": 100} | kw

@@ -51,8 +51,8 @@ def test_table_and_csv(capsys):
 @pytest.mark.parametrize("extra,flag", [
     (["--samples", "0"], "--samples"), (["--samples", "abc"], "--samples"),
     (["--mechanism", "no-such-auction"], "--mechanism"), (["--precision", "1.5"], "--precision"),
-    (["--precision", "0"], "--precision"), (["--n", "2.5"], "--n"), (["--n", "1e12"], "--n"),
-    (["--mode", "orderstat"], "--mode"), (["--mode", "fast"], "--mode"), (["--dist", "nope"], "--dist"),
+    (["--precision", "0"], "--precision"), (["--n", "2.5"], "--n"), (["--n", "1e12", "--mode", "profile"], "--n"),
+    (["--n", "1e400", "--mode", "orderstat"], "--n"), (["--mode", "fast"], "--mode"), (["--dist", "nope"], "--dist"),
     (["--confidence", "1"], "--confidence"), (["--seed", "x"], "--seed"),
     (["--mechanism", "posted:price=0.5"], "--mechanism"), (["--format", "xml"], "--format")])
 def test_bad_input_is_one_line_exit_2(extra, flag, capsys):

@@ -1,0 +1,196 @@
+"""Table 1 of the paper, cell by cell: welfare W/OPT of the KS, Nash and cross-side Nash solutions, exact and
+simulated, against the paper's bounds for each distribution class.
+
+Classes (the library's ``shape_class()`` decides which bounds apply; the paper's class is shown beside it):
+regular and anti-MHR (lomax, pareto, equal-revenue; exponential is also one), MHR (uniform, exponential, the
+worst case example42, whose distribution depends on n), anti-MHR not regular (weibull shape 0.5), general (a
+bimodal mixture with a gap). Markets n in {1, 2, 10, 100, 1e4, 1e6, 1e12, 1e30}.
+
+Bounds (lower bounds on W/OPT): KS >= 1/2 always and >= n/(n+1) for regular and anti-MHR (Theorem 4.1);
+Nash >= (n-1)/n for regular and anti-MHR (Theorem 5.2); cross-side Nash >= 1/2 always and >= (n-1)/n for
+regular and anti-MHR (Theorem 5.3). Example 4.2's upper bounds (KS, cross-side Nash <= 1/2 + o(1), Nash o(1))
+are asymptotic; ``example42.py`` follows them.
+
+Each market's three implementing mechanisms are simulated on common random numbers (mode="auto"; a market the
+simulator refuses or cannot afford is recorded as not simulated, with the reason), and every simulated cell
+carries its 95% CI and whether it contains the exact value.
+
+    python scripts/table1.py [--out DIR] [--quick] [--samples S] [--seed K] [--budget V]
+
+Outputs: table1.csv (every number), table1_summary.csv (one line per market), table1.png, table1_notes.txt,
+provenance.json.
+"""
+from __future__ import annotations
+
+import math
+import sys
+
+import _paper
+
+DISTRIBUTIONS = (
+    ("lomax:shape=3", "regular, anti-MHR"),
+    ("pareto:shape=2", "regular, anti-MHR"),
+    ("equal-revenue:high=100", "regular, anti-MHR"),
+    ("uniform", "MHR"),
+    ("exponential", "MHR (and regular, anti-MHR)"),
+    ("example42", "MHR worst case (Example 4.2)"),
+    ("weibull:shape=0.5", "anti-MHR, not regular"),
+    ("mixture:0.5*uniform(low=0;high=1)+0.5*uniform(low=2;high=3)", "general"),
+)
+NS = (1, 2, 10, 100, 10_000, 1_000_000, 1e12, 1e30)
+QUICK_NS = (1, 100, 1e30)
+
+
+def main(argv=None) -> int:
+    p = _paper.parser("table1", __doc__.splitlines()[0], samples=100_000, quick_samples=4000)
+    args = _paper.parse(p, argv)
+    import pandas as pd
+
+    from simulator.cmd_demo import SOLUTIONS, bargaining_cells, cell_text
+    from simulator.plots import plot_table1
+
+    ns = QUICK_NS if args.quick else NS
+    tol = 1e-4 if args.quick else 1e-6
+    rows = []
+    for spec, paper_class in DISTRIBUTIONS:
+        for n in ns:
+            cells = bargaining_cells(spec, n, samples=args.samples, seed=args.seed, tol=tol, budget=args.budget)
+            for r in cells:
+                r["table_distribution"] = spec
+                r["paper_class"] = paper_class
+            rows += cells
+            r0 = cells[0]
+            status = r0.get("note") or f"exact {r0['exact_seconds']:.1f}s, {r0['sim_mode'] or 'no'} simulation " \
+                                       f"{r0['sim_seconds']:.1f}s"
+            print(f"  {spec[:40]:40s} n={n:<8g} {status}", file=sys.stderr, flush=True)
+    frame = pd.DataFrame(rows)
+    frame["distribution"] = frame["table_distribution"]
+    frame = frame.drop(columns=["table_distribution"])
+    first = ["distribution", "paper_class", "shape", "n", "solution", "welfare_ratio", "bound", "bound_source",
+             "meets_bound", "bounds", "sim_welfare_ratio", "sim_welfare_ratio_ci_low", "sim_welfare_ratio_ci_high",
+             "welfare_ci_contains_exact", "welfare_z", "sim_mode", "sim_samples", "sim_note", "sim_warnings"]
+    first = [c for c in first if c in frame]
+    frame = frame[first + [c for c in frame.columns if c not in first]]
+    frame.to_csv(_paper.out(args, "table1.csv"), index=False)
+
+    # one line per market: the three cells as text
+    lines = []
+    for (spec, n), g in frame.groupby(["distribution", "n"], sort=False):
+        rec = {r["solution"]: r for r in g.to_dict("records")}
+        any_row = next(iter(rec.values()))
+        shapes = frame.loc[(frame["distribution"] == spec) & frame["shape"].notna(), "shape"]
+        line = {"distribution": spec, "class": shapes.iloc[0] if len(shapes) else any_row["paper_class"],
+                "n": f"{n:g}"}
+        for kind in SOLUTIONS:
+            line[kind] = cell_text(rec[kind]) if kind in rec else ""
+        if isinstance(any_row.get("note"), str) and any_row["note"]:
+            line["ks"] = any_row["note"]
+            line["nash"] = line["cross-nash"] = ""
+        lines.append(line)
+    summary = pd.DataFrame(lines)
+    summary.to_csv(_paper.out(args, "table1_summary.csv"), index=False)
+    plot_table1(frame, _paper.out(args, "table1.png"),
+                title=f"Table 1 cells: W/OPT of the bargaining solutions against n (simulated: {args.samples} "
+                      f"auctions per market, seed {args.seed})")
+    notes = make_notes(frame, args)
+    with open(_paper.out(args, "table1_notes.txt"), "w") as fh:
+        fh.write(notes + "\n")
+
+    print("Table 1, cell by cell: W/OPT exact, 'ok'/'MISS(<b)' against the strongest bound of the paper for the "
+          "class;\n| simulated 95% CI of W/OPT, 'in'/'OUT' = contains the exact value or not (*: heavy tail, the "
+          "normal CI is not meaningful)")
+    for spec, _ in DISTRIBUTIONS:
+        block = summary[summary.distribution == spec]
+        print(f"\n{spec}  [{block['class'].iloc[0]}]")
+        print(_paper.show(block.drop(columns=["distribution", "class"]), index=False))
+    print("\n" + notes)
+    _paper.finish(args, "table1", {"ns": list(ns), "frontier_tol": tol})
+    return 0
+
+
+def make_notes(frame, args) -> str:
+    """Which cells meet which bounds, the known subtlety, simulation coverage, checks -- all from ``frame``."""
+    out = []
+    solved = frame[frame["welfare_ratio"].notna()]
+    skipped = frame[frame["welfare_ratio"].isna()].drop_duplicates(["distribution", "n"])
+    by_source = {}
+    for r in solved.to_dict("records"):
+        if not isinstance(r.get("bounds"), str):
+            continue
+        for part in r["bounds"].split("; "):
+            if ">=" not in part:
+                continue
+            src = part.split(" >= ")[0]
+            ok = part.endswith("yes")
+            by_source.setdefault(src, [0, 0, []])
+            by_source[src][0 if ok else 1] += 1
+            if not ok:
+                by_source[src][2].append(f"{r['distribution']} n={r['n']:g} ({r['welfare_ratio']:.4f})")
+    out.append("Bounds (cells meeting / missing each of the paper's lower bounds on W/OPT):")
+    for src in sorted(by_source):
+        met, missed, which = by_source[src]
+        out.append(f"  {src}: {met} meet, {missed} miss" + (": " + ", ".join(which) if which else ""))
+    miss = solved[solved["meets_bound"].apply(lambda v: v is False or v == False)]  # noqa: E712
+    if len(miss):
+        ctx = miss.drop_duplicates(["distribution", "n"])
+        out.append(
+            "Known subtlety behind the misses: the library's mechanisms may serve the lowest types for free "
+            "(payments >= 0, the item may be given away), so when the support starts above 0 the buyer-optimal "
+            "mechanism beats the second-price auction and U* > U(SPA); the regular and anti-MHR bounds rest on "
+            "U(SPA) = U* (Lemma C.2) and zero utility of the lowest type (Lemma C.3), which fail there. Computed "
+            "for the missing markets: " + "; ".join(
+                f"{r['distribution']} n={r['n']:g}: v(1) = {r['lowest_value']:.4g}, U*/U(SPA) = "
+                f"{r['surplus_max_over_spa']:.4g}" for r in ctx.to_dict("records")) + ".")
+    reg_anti = solved[solved["shape"].str.contains("regular") & solved["shape"].str.contains("anti-MHR")]
+    if len(reg_anti):
+        ok_markets = reg_anti.groupby(["distribution", "n"]).apply(
+            lambda g: bool(g["meets_bound"].astype(bool).all()), include_groups=False)
+        positive = reg_anti.drop_duplicates(["distribution", "n"])
+        out.append("Regular and anti-MHR markets: lowest value v(1) and U*/U(SPA) per distribution: " + "; ".join(
+            f"{d}: v(1) = {g['lowest_value'].iloc[0]:.4g}, U*/U(SPA) in [{g['surplus_max_over_spa'].min():.4g}, "
+            f"{g['surplus_max_over_spa'].max():.4g}]" for d, g in positive.groupby("distribution", sort=False))
+            + f". Markets meeting every bound: {int(ok_markets.sum())} of {len(ok_markets)}.")
+    ex = solved[solved["distribution"] == "example42"]
+    if len(ex):
+        big = ex[ex["n"] == ex["n"].max()]
+        vals = {r["solution"]: r["welfare_ratio"] for r in big.to_dict("records")}
+        out.append(f"Example 4.2 at n = {ex['n'].max():g}: KS {vals.get('ks', math.nan):.4f}, Nash "
+                   f"{vals.get('nash', math.nan):.4f}, cross-side Nash {vals.get('cross-nash', math.nan):.4f} "
+                   "(the paper: 1/2 + o(1), o(1), 1/2 + o(1) as n -> inf; K = sqrt(ln n)/2 grows slowly, see "
+                   "example42.py).")
+    for r in skipped.to_dict("records"):
+        out.append(f"Skipped: {r['distribution']} n={r['n']:g}: {str(r.get('note', '')).removeprefix('skipped: ')} "
+                   "(Example 4.2 is undefined at n = 1: K = sqrt(ln n)/2 = 0).")
+    if "welfare_ci_contains_exact" in frame:
+        sims = solved[solved["welfare_ci_contains_exact"].notna()]
+        heavy = sims["sim_warnings"].astype(str).str.contains("not meaningful")
+        light = sims[~heavy]
+        out.append(f"Simulation: {len(sims)} cells simulated ({args.samples} auctions per market, seed {args.seed}, "
+                   f"95% CIs); {int(light['welfare_ci_contains_exact'].astype(bool).sum())} of {len(light)} "
+                   f"welfare CIs contain the exact value where the CI is meaningful (about "
+                   f"{0.95 * len(light):.0f} expected; the three mechanisms of a market share draws, so misses come "
+                   f"in groups); {int(heavy.sum())} cells carry a heavy-tail warning (CI not meaningful: "
+                   + ", ".join(sorted(set(sims[heavy]["distribution"]))) + ").")
+        not_sim = solved[solved["welfare_ci_contains_exact"].isna()].drop_duplicates(["distribution", "n"])
+        for r in not_sim.to_dict("records"):
+            out.append(f"Not simulated: {r['distribution']} n={r['n']:g}: {r['sim_note']}")
+        reduced = solved[solved["sim_note"].astype(str).str.startswith("samples reduced")].drop_duplicates(
+            ["distribution", "n"])
+        for r in reduced.to_dict("records"):
+            out.append(f"Reduced: {r['distribution']} n={r['n']:g}: {r['sim_note']}")
+    bad = solved[~solved["check_ok"].astype(bool)]
+    for r in bad.to_dict("records"):
+        out.append(f"LIBRARY DISAGREES: {r['distribution']} n={r['n']:g} {r['solution']}: mechanisms.bargaining.solve "
+                   f"gives W/OPT {r['welfare_ratio']:.6f}, the {r['check']} {r['check_value']:.6g} (the table shows the "
+                   "library's value with the re-solve beside it; the re-solve maximises the same objective on the same "
+                   "frontier, keeping 1 - ν exact where the library rounds it to 0 and falls back to another edge)")
+    if not len(bad):
+        out.append("Checks: KS fairness |Π/Π* - U/U*| <= 1e-6 in every KS cell; the Nash and cross-side Nash "
+                   "solutions agree with an independent re-solve on the same frontier to 1e-6 in every cell.")
+    out.append(f"'meets' means W/OPT >= bound - 1e-8. Frontier tolerance {1e-4 if args.quick else 1e-6:g} "
+               "(the solutions themselves are refined to ~1e-12).")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
