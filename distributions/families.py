@@ -241,6 +241,9 @@ class EqualRevenue(Distribution):
     def atoms(self):
         return [(self.high, 1.0 / self.high)]
 
+    def atoms_q(self):
+        return [(0.0, 1.0 / self.high, self.high)]
+
     def numba_spec(self):
         return kernels.pack(kernels.EQUAL_REVENUE, self.high)
 
@@ -330,6 +333,9 @@ class Example42(Distribution):
     @property
     def atoms(self):
         return [(self.K, self.atom_mass)]
+
+    def atoms_q(self):
+        return [(0.0, self.atom_mass, self.K)]
 
     def numba_spec(self):
         return kernels.pack(kernels.EXAMPLE42, self.K, self.atom_mass)

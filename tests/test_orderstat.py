@@ -232,19 +232,6 @@ def test_mode_selection_and_reproducibility():
     assert p.mode == "orderstat" and p.samples < 10 ** 8 and np.all(p.relative_halfwidth() < 0.01)
 
 
-def test_cost_does_not_depend_on_n():
-    """One auction costs the same at n = 10 and n = 1e30 (loose bound: a shared CI machine)."""
-    import time
-
-    mechs = ["spa", "spa:reserve=monopoly", "lottery", "vcg:m=3"]
-    times = {}
-    for n in (10, 1e30) * 3:
-        t0 = time.perf_counter()
-        simulate(mechs, "exponential", n, samples=500_000, seed=1, mode="orderstat", exact=False, benchmarks=False)
-        times[n] = min(times.get(n, math.inf), time.perf_counter() - t0)
-    assert times[1e30] < 2.5 * times[10], times
-
-
 def test_cli_orderstat_at_1e30(capsys):
     argv = ["simulate", "--dist", "exponential", "--n", "1e30", "--mechanism", "spa", "--mechanism", "lottery",
             "--samples", "200000", "--seed", "3", "--mode", "orderstat", "--format", "json", "--quiet"]
