@@ -60,23 +60,31 @@ class Solution:
 
 
 def _segment_solution(kind: str, a, b, frontier: Frontier) -> float | None:
-    """ν in [0, 1] solving the solution's condition on the segment a -> b (a has less surplus), or None."""
+    """The weight mu in [0, 1] of a (the point with less surplus) in the mixture mu a + (1 - mu) b that solves
+    the solution's condition on the segment, or None. mu, not 1 - mu, is computed: at n = 1e30 the Nash point
+    sits within 1e-30 of b and 1 - nu would round to 0."""
     pa, ua, pb, ub = a.revenue, a.surplus, b.revenue, b.surplus
     dp, du = pb - pa, ub - ua
     if kind == "ks":
-        # g(ν) = (pa + ν dp)/Π* - (ua + ν du)/U*, decreasing; root inside [0, 1]?
+        # g = Π/Π* - U/U* is decreasing along the segment; its root inside it?
         ga = pa / frontier.revenue_max - ua / frontier.surplus_max
         gb = pb / frontier.revenue_max - ub / frontier.surplus_max
         if ga >= 0 >= gb and ga > gb:
-            return ga / (ga - gb)
+            return -gb / (ga - gb)
         return None
     w = frontier.n if kind == "nash" else 1.0
-    # maximise log Π(ν) + w log U(ν): concave in ν; stationary point dp U + w du Π = 0
+    # maximise log Π + w log U over Π = pb - mu dp, U = ub - mu du (concave in mu): stationary point
+    # -dp U = w du Π  =>  mu = (w du pb + dp ub) / ((1 + w) dp du)
     denom = (1.0 + w) * dp * du
     if denom == 0:
         return None
-    nu = -(dp * ua + w * du * pa) / denom
-    return float(np.clip(nu, 0.0, 1.0))
+    mu = (w * du * pb + dp * ub) / denom
+    return float(np.clip(mu, 0.0, 1.0))
+
+
+def _mix(a, b, mu: float) -> tuple[float, float]:
+    """(Π, U) of mu a + (1 - mu) b."""
+    return mu * a.revenue + (1 - mu) * b.revenue, mu * a.surplus + (1 - mu) * b.surplus
 
 
 def _log_objective(kind, frontier, pi, u):
@@ -87,25 +95,24 @@ def _log_objective(kind, frontier, pi, u):
 
 
 def _locate(kind: str, frontier: Frontier) -> tuple[int, float]:
+    """(segment index i, weight mu of point i) of the solution on the piecewise-linear frontier."""
     pts = frontier.points
     if len(pts) == 1:
-        return 0, 0.0
+        return 0, 1.0
     if kind == "ks":
         for i in range(len(pts) - 1):
-            nu = _segment_solution(kind, pts[i], pts[i + 1], frontier)
-            if nu is not None:
-                return i, nu
+            mu = _segment_solution(kind, pts[i], pts[i + 1], frontier)
+            if mu is not None:
+                return i, mu
         raise RuntimeError("KS: no frontier segment crosses Π/Π* = U/U*")
-    best = (-math.inf, 0, 0.0)
+    best = (-math.inf, 0, 1.0)
     for i in range(len(pts) - 1):
-        nu = _segment_solution(kind, pts[i], pts[i + 1], frontier)
-        if nu is None:
+        mu = _segment_solution(kind, pts[i], pts[i + 1], frontier)
+        if mu is None:
             continue
-        a, b = pts[i], pts[i + 1]
-        val = _log_objective(kind, frontier, (1 - nu) * a.revenue + nu * b.revenue,
-                             (1 - nu) * a.surplus + nu * b.surplus)
+        val = _log_objective(kind, frontier, *_mix(pts[i], pts[i + 1], mu))
         if val > best[0]:
-            best = (val, i, nu)
+            best = (val, i, mu)
     return best[1], best[2]
 
 
@@ -131,18 +138,17 @@ def solve(frontier: Frontier, kind: str) -> Solution:
     if kind not in SOLUTIONS:
         raise ValueError(f"solution: must be one of {', '.join(SOLUTIONS)}, got {kind!r}")
     for _ in range(200):
-        i, nu = _locate(kind, frontier)
+        i, mu = _locate(kind, frontier)
         if len(frontier.points) == 1 or not _refine(frontier, i):
             break
     pts = frontier.points
-    if len(pts) == 1 or nu <= 0:
+    if len(pts) == 1 or mu >= 1:
         rule, p = pts[i].rule, (pts[i].revenue, pts[i].surplus)
-    elif nu >= 1:
+    elif mu <= 0:
         rule, p = pts[i + 1].rule, (pts[i + 1].revenue, pts[i + 1].surplus)
     else:
-        a, b = pts[i], pts[i + 1]
-        rule = MixtureRule(np.array([1 - nu, nu]), [a.rule, b.rule])
-        p = ((1 - nu) * a.revenue + nu * b.revenue, (1 - nu) * a.surplus + nu * b.surplus)
+        rule = MixtureRule(np.array([mu, 1 - mu]), [pts[i].rule, pts[i + 1].rule])
+        p = _mix(pts[i], pts[i + 1], mu)
     return Solution(kind, p[0], p[1], rule, frontier.revenue_max, frontier.surplus_max,
                     opt(frontier.dist, frontier.n, frontier.m), exact_from_rule(rule, frontier.dist, frontier.n))
 

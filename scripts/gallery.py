@@ -42,17 +42,22 @@ GALLERY = (
 TOL = 1e-9  # relative slack of the structure checks
 
 
-def gaps(rule):
-    """Gaps of the bid space (pool_bid, pool_next) with next > bid (atoms of F pooled at their own value are
-    not gaps)."""
-    return [(float(b), float(nx)) for b, nx in zip(rule.pool_bid, rule.pool_next) if nx > b * (1 + 1e-12) + 1e-300]
+def gaps(rule, dist):
+    """Effective gaps of the bid space: (pool_bid, pool_next) for the pools that hold values above their bid
+    (an atom of F pooled at its own value, e.g. Example 4.2's top atom with nothing above it, restricts nothing)."""
+    out = []
+    for lo, b, nx in zip(rule.pool_lo, rule.pool_bid, rule.pool_next):
+        top = float(dist.v(max(float(lo), 0.0)))
+        if nx > b * (1 + 1e-12) + 1e-300 and top > b * (1 + 1e-12) + 1e-300:
+            out.append((float(b), float(nx)))
+    return out
 
 
-def bid_space(rule):
+def bid_space(rule, dist):
     """The effective bid space B of the indirect Vickrey auction as closed intervals: [reserve, inf) minus the
     open gaps (bid, next)."""
     pieces = [(float(rule.reserve), math.inf)]
-    for g0, g1 in sorted(gaps(rule)):
+    for g0, g1 in sorted(gaps(rule, dist)):
         out = []
         for a, b in pieces:
             if g1 <= a or g0 >= b:
@@ -85,20 +90,20 @@ def structure_checks(F, kind, u_plus):
 
     out = {}
     if kind == "thm34":
-        out["second-price (no gaps in B)"] = all(not gaps(p.rule) for p in pts)
+        out["second-price (no gaps in B)"] = all(not gaps(p.rule, F.dist) for p in pts)
         out["reserve non-increasing in U"] = falling(pts)
     elif kind == "thm35":
         out["reserve non-increasing in U"] = falling(pts)
-        out["B(U) expands with U"] = all(subset(bid_space(a.rule), bid_space(b.rule), scale)
+        out["B(U) expands with U"] = all(subset(bid_space(a.rule, F.dist), bid_space(b.rule, F.dist), scale)
                                          for a, b in zip(pts, pts[1:]))
-        out["points with gaps in B"] = sum(bool(gaps(p.rule)) for p in pts)
+        out["points with gaps in B"] = sum(bool(gaps(p.rule, F.dist)) for p in pts)
     elif kind == "thm37":
         below = [p for p in pts if p.surplus <= u_plus + 1e-9 * uscale]
         above = [p for p in pts if p.surplus > u_plus + 1e-9 * uscale]
-        out["U <= U+: second-price (no gaps)"] = all(not gaps(p.rule) for p in below)
+        out["U <= U+: second-price (no gaps)"] = all(not gaps(p.rule, F.dist) for p in below)
         out["U <= U+: reserve non-increasing"] = falling(below)
         out["U > U+: zero reserve"] = all(p.rule.reserve <= TOL * scale for p in above)
-        out["U > U+: B(U) shrinks with U"] = all(subset(bid_space(b.rule), bid_space(a.rule), scale)
+        out["U > U+: B(U) shrinks with U"] = all(subset(bid_space(b.rule, F.dist), bid_space(a.rule, F.dist), scale)
                                                  for a, b in zip(above, above[1:]))
         out["points at or below U+"], out["points above U+"] = len(below), len(above)
     return out

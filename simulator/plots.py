@@ -50,6 +50,12 @@ def draw_frontier(ax, F, solutions: dict, sim: dict | None = None, points=(), zo
     if zoom:
         u_lo, u_hi = F.surplus_min, F.surplus_max
         p_lo, p_hi = min(p.revenue for p in F.points), F.revenue_max
+        if sim:  # keep the simulated points and their CIs in view
+            names = [k for k in solutions] + [name for name, _ in points]
+            cis = [(sim[k]["surplus"], sim[k]["revenue"]) for k in names if k in sim]
+            if cis:
+                u_lo, u_hi = min([u_lo] + [x[2] for x, _ in cis]), max([u_hi] + [x[3] for x, _ in cis])
+                p_lo, p_hi = min([p_lo] + [y[2] for _, y in cis]), max([p_hi] + [y[3] for _, y in cis])
         du, dp = max(u_hi - u_lo, 1e-12 * max(abs(u_hi), 1)), max(p_hi - p_lo, 1e-12 * max(abs(p_hi), 1))
         ax.set_xlim(u_lo - 0.08 * du, u_hi + 0.08 * du)
         ax.set_ylim(p_lo - 0.08 * dp, p_hi + 0.12 * dp)
@@ -161,7 +167,7 @@ def plot_frontier_structure(F, solutions: dict, path: str, sim: dict | None = No
     if note:
         import textwrap
 
-        note = textwrap.fill(note, 150)
+        note = textwrap.fill(note, 125)
         fig.text(0.01, 0.005, note, fontsize=7, color="dimgray", va="bottom")
     fig.tight_layout(rect=(0, 0.012 * (note.count("\n") + 1) + 0.01 if note else 0, 1, 1))
     fig.savefig(path, dpi=130)

@@ -227,3 +227,15 @@ def test_bad_input():
         solve(frontier("uniform", 3), "egalitarian")
     with pytest.raises(ValueError, match="U"):
         frontier("uniform", 3).revenue_at(10.0)
+
+
+def test_nash_at_astronomical_n_keeps_its_revenue():
+    """At n = 1e30 the Nash point sits within ~1/n of the buyer-optimal end: its weight on the other extreme
+    point is ~1e-30 and must not round to 0 (which would give revenue 0 and a wrong edge). Uniform values: the
+    Nash welfare tends to E[v] = 1/2 while OPT -> 1, and the revenue is U*/(n+1) times the edge's slope."""
+    d = parse_spec("uniform")
+    F = Frontier(d, 1e30)
+    nash = solve(F, "nash")
+    assert nash.revenue > 0
+    assert nash.welfare_ratio == pytest.approx(0.5, rel=1e-6)
+    assert nash.exact.revenue == pytest.approx(nash.revenue, rel=1e-9)
