@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import sys
 
-from .cli_common import CLIError, add_format_args, emit, market_size
+from .cli_common import CLIError, add_format_args, emit, load_dist, load_mechanisms, market_size
 
 
 #: --backend values (the engine's "serial" stays an API option)
@@ -90,8 +90,6 @@ def run(args) -> int:
 
 
 def _run(args) -> int:
-    from distributions import parse_spec
-
     from .engine import MODES, simulate
 
     n = market_size(args.n)
@@ -105,19 +103,8 @@ def _run(args) -> int:
         raise CLIError(f"--backend: expected one of {', '.join(BACKEND_CHOICES)}, got {args.backend!r}")
     if args.scheduler is not None and args.backend != "dask":
         raise CLIError(f"--scheduler: only with --backend dask, got --backend {args.backend}")
-    try:
-        dist = parse_spec(args.dist, n)
-    except ValueError as exc:
-        raise CLIError(f"--dist: {str(exc).removeprefix('dist: ')}") from None
-    mechanisms = []
-    for spec in args.mechanism:
-        try:
-            from mechanisms import parse_mechanism
-
-            mechanisms.append(parse_mechanism(spec, dist, n))
-        except Exception as exc:  # any failure to build the mechanism is bad input: one line, exit 2
-            raise CLIError(f"--mechanism {spec!r}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") \
-                from None
+    dist = load_dist(args.dist, n)
+    mechanisms = load_mechanisms(args.mechanism, dist, n)
     try:
         res = simulate(mechanisms, dist, n, samples=samples, seed=seed, precision=precision, confidence=confidence,
                        mode=args.mode, progress=False if args.quiet else None, backend=args.backend,
