@@ -1,6 +1,6 @@
 """Shared plumbing of the paper reproductions in ``scripts/`` (arguments, output folder, provenance).
 
-The computations they share with ``auction-sim demo`` live in ``simulator.cmd_demo`` (``bargaining_cells``,
+The computations they share with ``auction-sim demo`` live in ``simulator.paper`` (``bargaining_cells``,
 ``paper_bounds``, ``stable_nash``, ``simulate_rules``, ``provenance``); this module only makes the scripts
 runnable from a checkout (``python scripts/table1.py``) and gives them the same command line:
 
@@ -75,7 +75,7 @@ def out(args, name: str) -> str:
 
 def finish(args, script: str, extra: dict | None = None) -> None:
     """Write provenance.json (versions, seed, command line, timestamp, timing) and list the outputs."""
-    from simulator.cmd_demo import provenance, write_json
+    from simulator.paper import provenance, write_json
 
     elapsed = time.perf_counter() - args.t0
     info = {"script": f"scripts/{script}.py", "quick": bool(args.quick), "elapsed_s": elapsed}

@@ -5,7 +5,7 @@ The distribution depends on n: K = sqrt(ln n)/2, F(v) = 1 - exp(-v^2) on [0, K),
 Exact curves at every n of the grid; the implementing mechanisms of the three solutions are simulated on common
 random numbers at a few n (mode="auto"; a market the simulator refuses is recorded with the reason), each with
 its 95% CI and whether it contains the exact value. The Nash and cross-side Nash solutions are also re-solved
-independently on the same frontier (``simulator.cmd_demo.stable_nash``); where the library's solve disagrees,
+independently on the same frontier (``simulator.paper.stable_nash``); where the library's solve disagrees,
 both values are written and the curve shows the re-solved one.
 
 The KS welfare decomposes as W/OPT = ρ (Π* + U*)/OPT with ρ = Π/Π* = U/U* (KS fairness): the paper's proof has
@@ -35,7 +35,7 @@ def main(argv=None) -> int:
     from distributions import parse_spec
     from mechanisms.bargaining import solve
     from mechanisms.frontier import Frontier
-    from simulator.cmd_demo import SOLUTIONS, bargaining_cells, cell_text, disagreement_markers, stable_nash
+    from simulator.paper import SOLUTIONS, bargaining_cells, cell_text, disagreement_markers, stable_nash
     from simulator.plots import plot_ratios_vs_n
 
     curve_n = QUICK_CURVE_N if args.quick else CURVE_N

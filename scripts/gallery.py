@@ -126,7 +126,7 @@ def main(argv=None) -> int:
     from mechanisms.auctions import SecondPrice
     from mechanisms.bargaining import solve
     from mechanisms.frontier import Frontier
-    from simulator.cmd_demo import SOLUTIONS, ci_contains, market_seed, simulate_rules
+    from simulator.paper import SOLUTIONS, ci_contains, market_seed, simulate_rules
     from simulator.plots import plot_frontier_structure
 
     tol = 1e-4 if args.quick else 1e-7

@@ -46,7 +46,7 @@ def main(argv=None) -> int:
     args = _paper.parse(p, argv)
     import pandas as pd
 
-    from simulator.cmd_demo import SOLUTIONS, bargaining_cells, cell_text
+    from simulator.paper import SOLUTIONS, bargaining_cells, cell_text
     from simulator.plots import plot_table1
 
     ns = QUICK_NS if args.quick else NS

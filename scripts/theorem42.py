@@ -122,7 +122,7 @@ def main(argv=None) -> int:
 
     from mechanisms.bargaining import solve
     from mechanisms.frontier import Frontier
-    from simulator.cmd_demo import ci_contains, market_seed, simulate_rules
+    from simulator.paper import ci_contains, market_seed, simulate_rules
     from simulator.plots import plot_psi
 
     n = args.n

@@ -331,7 +331,7 @@ def main(argv=None) -> int:
     import pandas as pd
 
     from mechanisms import PostedPrice, exact_from_rule
-    from simulator.cmd_demo import ci_contains, market_seed, simulate_rules
+    from simulator.paper import ci_contains, market_seed, simulate_rules
     from simulator.plots import plot_revenue_ratio_curves
 
     grid = 120 if args.quick else 400

@@ -92,7 +92,6 @@ def run_solve(args) -> int:
     import pandas as pd
 
     from mechanisms.bargaining import solve
-    from mechanisms.frontier import describe_rule
 
     dist, n, m, F, sim_n, seed = _market(args)
     sol = solve(F, args.solution)

@@ -139,7 +139,6 @@ def plot_frontier_structure(F, solutions: dict, path: str, sim: dict | None = No
     ax.set_xlabel("")
     us = np.array([p.surplus for p in F.points])
     reserves = np.array([p.rule.reserve for p in F.points])
-    finite = [x for x in reserves if np.isfinite(x)]
     if value_top is None:
         value_top = _value_top(dist, F.points)
     first = True

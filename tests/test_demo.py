@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from simulator.cmd_demo import ci_contains, market_seed, paper_bounds, stable_nash
+from simulator.paper import ci_contains, market_seed, paper_bounds, stable_nash
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

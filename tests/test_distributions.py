@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy import integrate, special, stats
 
-from distributions import (Beta, Discrete, EqualRevenue, Example42, Exponential, Lomax, LogNormal, Mixture,
-                           Pareto, ScipyDistribution, TruncNorm, Uniform, Weibull, parse_spec)
+from distributions import (Discrete, EqualRevenue, Example42, Exponential, Lomax, LogNormal, Mixture, Pareto,
+                           ScipyDistribution, Uniform, parse_spec)
 
 BIMODAL = "mixture:0.5*uniform(low=0;high=1)+0.5*uniform(low=2;high=3)"
 

@@ -9,7 +9,7 @@ import pytest
 import border_lp
 from distributions import parse_spec
 from mechanisms import benchmarks
-from mechanisms.bargaining import cross_side_nash_solution, ks_solution, nash_solution, solve
+from mechanisms.bargaining import solve
 from mechanisms.frontier import Frontier
 
 BIMODAL = "mixture:0.5*uniform(low=0;high=1)+0.5*uniform(low=2;high=3)"

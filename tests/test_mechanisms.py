@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy import integrate, special, stats
+from scipy import integrate, stats
 
 from distributions import parse_spec
 from mechanisms import (ExAnteMixture, IndirectVickrey, Lottery, Myerson, PostedPrice, SecondPrice, SurplusOptimal,
