@@ -21,34 +21,20 @@ def run_script(name, out, *extra):
     return proc.stdout
 
 
-@pytest.fixture(scope="module")
-def table1(tmp_path_factory):
-    out = tmp_path_factory.mktemp("table1")
-    return out, run_script("table1", out), pd.read_csv(out / "table1.csv")
+def _script_fixture(name: str):
+    """A module-scoped fixture running scripts/<name>.py --quick once: (out dir, stdout, its CSV)."""
+    @pytest.fixture(scope="module")
+    def fixture(tmp_path_factory):
+        out = tmp_path_factory.mktemp(name)
+        return out, run_script(name, out), pd.read_csv(out / f"{name}.csv")
+    return fixture
 
 
-@pytest.fixture(scope="module")
-def example42(tmp_path_factory):
-    out = tmp_path_factory.mktemp("example42")
-    return out, run_script("example42", out), pd.read_csv(out / "example42.csv")
-
-
-@pytest.fixture(scope="module")
-def theorem42(tmp_path_factory):
-    out = tmp_path_factory.mktemp("theorem42")
-    return out, run_script("theorem42", out), pd.read_csv(out / "theorem42.csv")
-
-
-@pytest.fixture(scope="module")
-def theorem_e1(tmp_path_factory):
-    out = tmp_path_factory.mktemp("theorem_e1")
-    return out, run_script("theorem_e1", out), pd.read_csv(out / "theorem_e1.csv")
-
-
-@pytest.fixture(scope="module")
-def gallery(tmp_path_factory):
-    out = tmp_path_factory.mktemp("gallery")
-    return out, run_script("gallery", out), pd.read_csv(out / "gallery.csv")
+table1 = _script_fixture("table1")
+example42 = _script_fixture("example42")
+theorem42 = _script_fixture("theorem42")
+theorem_e1 = _script_fixture("theorem_e1")
+gallery = _script_fixture("gallery")
 
 
 def check_outputs(out, files, seed=0):
