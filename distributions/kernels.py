@@ -1,9 +1,14 @@
-"""Value functions v(q) in numba nopython mode, for the simulator's kernels.
+"""Value functions v(q) in numba nopython mode, for the simulator's kernels, on the CPU and on a GPU.
 
 One dispatch function ``v_of_q(kind, params, q)`` serves every distribution: a kernel compiles once for all of
 them (and caches), and takes a distribution as the pair ``Distribution.numba_spec() -> (kind, params)``.
 Kernels rank buyers by their uniform draw U (= quantile) and call ``v_of_q`` only for the few draws the outcome
 depends on, so an inverse-CDF that costs a special function is affordable.
+
+Portable: numba's CUDA target compiles a ``numba.njit`` function called from a kernel for the GPU (from its
+Python source), so the CUDA kernels (``simulator/cuda_kernels``) call these very functions. They therefore use
+only scalar math and array indexing (no allocation, no recursion, no ``np.searchsorted``): one copy of every
+value function for the CPU and the GPU.
 """
 from __future__ import annotations
 
@@ -15,52 +20,76 @@ import numpy as np
 UNIFORM, EXPONENTIAL, LOMAX, PARETO, EQUAL_REVENUE, WEIBULL, EXAMPLE42, LOGNORMAL, TRUNCNORM, TABLE, \
     DISCRETE = range(11)
 
+_SQRT2 = math.sqrt(2.0)
+_SQRT2PI = math.sqrt(2.0 * math.pi)
 
 
 @numba.njit(cache=True)
 def _ndtr_upper(x):
     """Pr[Z >= x] for a standard normal Z, accurate in the upper tail."""
-    return 0.5 * math.erfc(x / math.sqrt(2.0))
+    return 0.5 * math.erfc(x / _SQRT2)
 
 
 @numba.njit(cache=True)
 def ndtri_upper(q):
     """x with Pr[Z >= x] = q (standard normal), full double precision for q down to 1e-300.
 
-    Abramowitz-Stegun 26.2.23 as the start, then Newton steps on ln Pr[Z >= x] - ln q."""
+    Abramowitz-Stegun 26.2.23 as the start, then Newton steps on ln Pr[Z >= x] - ln q (for q > 1/2 on 1 - q,
+    by symmetry)."""
+    sign = 1.0
     if q > 0.5:
-        return -ndtri_upper(1.0 - q)
+        q = 1.0 - q
+        sign = -1.0
     if q == 0.5:
         return 0.0
     if q <= 0.0:
-        return math.inf
+        return sign * math.inf
     t = math.sqrt(-2.0 * math.log(q))
     x = t - (2.515517 + 0.802853 * t + 0.010328 * t * t) / (1.0 + 1.432788 * t + 0.189269 * t * t
                                                             + 0.001308 * t * t * t)
     lq = math.log(q)
     for _ in range(50):
         tail = _ndtr_upper(x)
-        dens = math.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+        dens = math.exp(-0.5 * x * x) / _SQRT2PI
         step = (math.log(tail) - lq) * tail / dens
         x += step
         if abs(step) <= 1e-15 * max(abs(x), 1.0):
             break
-    return x
+    return sign * x
+
+
+@numba.njit(cache=True)
+def count_below(a, first, count, x, inclusive):
+    """#{i < count : a[first + i] <= x} (inclusive) or < x, for a[first:first + count] sorted increasing:
+    ``np.searchsorted(a[first:first + count], x, side="right" / "left")``."""
+    lo = 0
+    hi = count
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        y = a[first + mid]
+        if y < x or (inclusive and y == x):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 @numba.njit(cache=True)
 def _table(params, q):
-    # params = [m, q_lo, q_hi, q_0..q_{m-1}, v_0..v_{m-1}] with q increasing; linear in (log q, log v) below
-    # q_lo (power-law tails), in (log(1-q), log v) above q_hi (v ~ c (1-q)^k), linear in q between.
+    """params = [m, q_lo, q_hi, q_0..q_{m-1}, v_0..v_{m-1}] with q increasing: linear in (log q, log v) below
+    q_lo (power-law tails), in (log(1-q), log v) above q_hi (v ~ c (1-q)^k), linear in q between."""
     m = int(params[0])
-    qs = params[3:3 + m]
-    vs = params[3 + m:3 + 2 * m]
-    if q >= qs[m - 1]:
-        return vs[m - 1]
-    j = np.searchsorted(qs, q, side="right")  # qs[j-1] <= q < qs[j]
+    q_first = 3
+    v_first = 3 + m
+    if q >= params[q_first + m - 1]:
+        return params[v_first + m - 1]
+    j = count_below(params, q_first, m, q, True)  # q_{j-1} <= q < q_j
     if j == 0:
         j = 1
-    q0, q1, v0, v1 = qs[j - 1], qs[j], vs[j - 1], vs[j]
+    q0 = params[q_first + j - 1]
+    q1 = params[q_first + j]
+    v0 = params[v_first + j - 1]
+    v1 = params[v_first + j]
     if q1 <= params[1] and v0 > 0.0 and v1 > 0.0 and q > 0.0:
         t = (math.log(q) - math.log(q0)) / (math.log(q1) - math.log(q0))
         return math.exp(math.log(v0) + t * (math.log(v1) - math.log(v0)))
@@ -100,8 +129,7 @@ def v_of_q(kind, params, q):
         return _table(params, q)
     if kind == DISCRETE:  # k, cumulative masses from the top (k), values highest first (k)
         k = int(params[0])
-        cum = params[1:1 + k]
-        j = np.searchsorted(cum, q, side="left")
+        j = count_below(params, 1, k, q, False)
         if j >= k:
             j = k - 1
         return params[1 + k + j]

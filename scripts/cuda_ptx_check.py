@@ -76,13 +76,12 @@ def main(argv=None) -> int:
                 print(f"{self.name:28s} {time.perf_counter() - t:5.1f} s  {info}", flush=True)
             return launch
 
-    for maker in ("profile_kernels", "orderstat_kernels"):
-        original = getattr(cuda_kernels, maker)
+    original = cuda_kernels.auction_kernels
 
-        def intercepted(*key, _original=original, _name=maker):
-            auctions, merge = _original(*key)
-            return Launch(auctions, _name.replace("_kernels", "")), Launch(merge, "merge")
-        setattr(cuda_kernels, maker, intercepted)
+    def intercepted(mode, *key):
+        auctions, merge = original(mode, *key)
+        return Launch(auctions, mode), Launch(merge, "merge")
+    cuda_kernels.auction_kernels = intercepted
 
     class HostArrays:  # stands in for numba.cuda's memory functions: host arrays type like device ones
         to_device = staticmethod(np.ascontiguousarray)

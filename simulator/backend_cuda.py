@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compiled import CELL_BOUNDS, HAS_POOLS, N_MECH, POOLED_TOP, SIZES, UNITS
+from .compiled import CELL_BOUNDS, HAS_POOLS, N_MECH, SIZES, UNITS
 from .engine import ChunkPlan
 
 #: buyer values per chunk; chunks per batch: 1 at first, doubling up to BATCH_CHUNKS_MAX (2^36 values)
@@ -30,7 +30,7 @@ BATCH_CHUNKS_MAX = 64
 #: partial summaries (doubles) a launch may use: caps blocks per chunk (with BLOCKS_PER_CHUNK_MAX)
 PARTIAL_DOUBLES = 1 << 24
 BLOCKS_PER_CHUNK_MAX = 2048
-#: shared memory for a block's tile of metrics (bytes)
+#: shared memory for a block's tile of metrics and its means (bytes)
 TILE_BYTES = 40_000
 #: pool cells x units kept per thread in local memory, at most
 LOCAL_MEMBERS_MAX = 4096
@@ -82,11 +82,11 @@ def simulator_active() -> bool:
 
 
 def threads_per_block(n_mech: int) -> int:
-    """The largest of 128, 64, 32 whose tile (threads x 4K doubles) fits TILE_BYTES."""
+    """The largest of 128, 64, 32 whose tile (4K x (threads + 1) doubles) and means (4K) fit TILE_BYTES."""
     for tpb in (128, 64, 32):
-        if 8 * 4 * n_mech * (tpb + 1) <= TILE_BYTES:
+        if 8 * 4 * n_mech * (tpb + 2) <= TILE_BYTES:
             return tpb
-    raise ValueError(f"backend: cuda runs at most {TILE_BYTES // (8 * 4 * 33)} mechanisms at once, got {n_mech}; "
+    raise ValueError(f"backend: cuda runs at most {TILE_BYTES // (8 * 4 * 34)} mechanisms at once, got {n_mech}; "
                      "split the run or use backend threads")
 
 
@@ -109,17 +109,19 @@ class CudaBackend:
         self._buffers: dict = {}
 
     def _device_rules(self, rules, params, n, mode):
-        """Device copies of the rule arrays and params (and, in order-statistic mode, the cells' upper edges
-        and reach, with the member-keys flag), made once per run: the engine passes the same objects."""
+        """Device copies of the rule arrays and params, and the kernel's (cell_hi, reach, member_keys): in
+        order-statistic mode the cells' upper edges and reach with the member-keys flag, placeholders in profile
+        mode. Made once per run: the engine passes the same objects."""
         key = (id(rules), id(params), mode, n if mode == "orderstat" else None)
         if self._rules is None or self._rules[0] != key:
-            dev = [self.cuda.to_device(_nonempty(a)) for a in rules[:CELL_BOUNDS + 1]]
-            extra = ()
+            dev = [self.cuda.to_device(_nonempty(a)) for a in rules]
             if mode == "orderstat":
                 from .kernels_orderstat import _scratch  # the cells' edges and reach, as the CPU kernel has them
 
                 scratch = _scratch(rules, float(n))
                 extra = (self.cuda.to_device(scratch[8]), self.cuda.to_device(scratch[9]), bool(scratch[11]))
+            else:  # profile mode reads none of them
+                extra = (dev[CELL_BOUNDS], self.cuda.to_device(np.zeros(1, dtype=np.int64)), False)
             self._rules = (key, dev, self.cuda.to_device(_nonempty(params)), extra, (rules, params))
         return self._rules[1], self._rules[2], self._rules[3]
 
@@ -148,8 +150,7 @@ class CudaBackend:
             raise ValueError(f"backend: cuda keeps at most {LOCAL_MEMBERS_MAX} pool members per auction "
                              f"({n_cells} cells x {units} units here); use backend threads")
         tpb = self.threads or threads_per_block(n_mech)
-        make = self.kernels.profile_kernels if mode == "profile" else self.kernels.orderstat_kernels
-        auctions, merge = make(n_mech, units, cap, n_cells, tpb)
+        auctions, merge = self.kernels.auction_kernels(mode, n_mech, units, cap, n_cells, tpb)
         n_chunks = len(sizes)
         nm = 4 * n_mech
         per_block = nm + nm * n_mech + 1
@@ -163,8 +164,8 @@ class CudaBackend:
         out_com = self._buffer("out_com", (n_chunks, 4, n_mech, n_mech))
         auctions[(blocks, n_chunks), tpb](self.cuda.to_device(chunk_keys(states)),
                                           self.cuda.to_device(np.asarray(sizes, dtype=np.int64)), *dev_rules,
-                                          n_bounds, float(rules[POOLED_TOP][0]), has_pools, *extra, int(kind),
-                                          dev_params, n, part_count, part_mean, part_com)
+                                          n_bounds, *extra, int(kind), dev_params, n, part_count, part_mean,
+                                          part_com)
         merge[n_chunks, min(tpb, 128)](part_count, part_mean, part_com, out_mean, out_com)
         return out_mean.copy_to_host(), out_com.copy_to_host()
 

@@ -48,7 +48,7 @@ import distributions.kernels
 
 from . import compiled, jitcache, kernels_profile, rng, samplers
 from .compiled import CELL_BOUNDS, N_MECH, POOL_CELL_FIRST, POOL_CELL_LAST, POOLED_TOP, SIZES, UNITS
-from .kernels_profile import BLOCK, _cell, _merge_block, mirror_comoments, record_auction, zero_moments
+from .kernels_profile import BLOCK, _merge_block, cell_of, mirror_comoments, record_auction, zero_moments
 from .samplers import binomial, min_above, next_uniform, uniform_in
 
 jitcache.refresh(__file__, [distributions.kernels, rng, compiled, kernels_profile, samplers])
@@ -105,10 +105,11 @@ def _members(st, c, count, listed, first, top, lo, hi, units, mem_u, mem_key, pe
 
 
 @numba.njit(cache=True, inline="always")
-def _draw(st, n, top, cap, cnt, mem_u, mem_key, bounds, cell_hi, reach, perm, units, pooled_top, keys):
+def draw_market(st, n, top, cap, cnt, mem_u, mem_key, bounds, n_bounds, cell_hi, reach, perm, units, pooled_top,
+                keys):
     """One market of n buyers (a float) from the stream ``st``: the cap smallest quantiles into ``top``, the
-    counts of the cells that can matter into ``cnt`` (others 0), their first members into ``mem_u`` /
-    ``mem_key`` (module doc)."""
+    counts of the cells that can matter into ``cnt`` (n_bounds + 1 cells; others 0), their first members into
+    ``mem_u`` / ``mem_key`` (module doc). Portable: the CUDA kernels draw with it too."""
     n_cells = cnt.shape[0]
     for c in range(n_cells):
         cnt[c] = 0.0
@@ -132,7 +133,7 @@ def _draw(st, n, top, cap, cnt, mem_u, mem_key, bounds, cell_hi, reach, perm, un
         u = min_above(st, t, 1.0, left)
         c = -1
         if u <= pooled_top:
-            c = _cell(bounds, u)
+            c = cell_of(bounds, n_bounds, u)
             if reach[c] < 0:
                 c = -1
         if c < 0:  # in no pool: a plain order statistic
@@ -176,7 +177,8 @@ def _chunk_core(st, size, rules, kind, params, n, mean, comom, scratch):
     count = 0.0
     nb = 0
     for a in range(size):
-        _draw(st, n, top, cap, cnt, mem_u, mem_key, bounds, cell_hi, reach, perm, units, pooled_top, keys)
+        draw_market(st, n, top, cap, cnt, mem_u, mem_key, bounds, bounds.shape[0], cell_hi, reach, perm, units,
+                    pooled_top, keys)
         record_auction(rules, top, cap, vtop, cnt, mem_u, mem_key, ptr, kind, params, buf, nb)
         nb += 1
         if nb == BLOCK or a == size - 1:
@@ -230,8 +232,8 @@ def draw_markets(state, size, rules, n):
     memk = np.empty((size, cnt.shape[0], units))
     for a in range(size):
         mem_u[:] = np.nan
-        _draw(state, float(n), top, cap, cnt, mem_u, mem_key, bounds, cell_hi, reach, perm, units, pooled_top,
-              keys)
+        draw_market(state, float(n), top, cap, cnt, mem_u, mem_key, bounds, bounds.shape[0], cell_hi, reach, perm,
+                    units, pooled_top, keys)
         tops[a] = top
         cnts[a] = cnt
         mems[a] = mem_u

@@ -25,8 +25,15 @@ rules, distribution (kind, params), n): ``profile_chunk``; a Dask or CUDA backen
 loop lives in ``_chunk_core``, not in the prange body (numba issue #10132); ``_chunk_core`` is compiled without
 the reference-counting runtime (``_nrt=False``, it allocates nothing), so its inlined helpers cost no atomic
 reference-count updates per auction -- with them, n = 10 auctions ran 3x slower.
+
+Portable: the helpers that keep the top list and the cells (``keep``, ``join_cell``) and read a drawn market
+(the level walk ``_component_outcome``, ``record_auction``) allocate nothing, so the CUDA kernels
+(``cuda_kernels``) call these same functions (numba's CUDA target compiles a called ``njit`` function for the
+GPU); only the scan's streams and the reductions differ between the two.
 """
 from __future__ import annotations
+
+import math
 
 import numba
 import numpy as np
@@ -51,7 +58,7 @@ BLOCK = 64
 
 
 @numba.njit(cache=True, inline="always")
-def _insert_top(top, cap, u):
+def insert_top(top, cap, u):
     """Insert u into the sorted cap smallest quantiles (u < top[cap-1]); returns the new largest kept."""
     p = cap - 1
     while p > 0 and top[p - 1] > u:
@@ -62,9 +69,8 @@ def _insert_top(top, cap, u):
 
 
 @numba.njit(cache=True, inline="always")
-def _cell(bounds, u):
-    """Index of the cell (b_{i-1}, b_i] holding u: #{b < u}."""
-    nb = bounds.shape[0]
+def cell_of(bounds, nb, u):
+    """Index of the cell (b_{i-1}, b_i] holding u: #{b < u} among the nb pool boundaries ``bounds[:nb]``."""
     if nb <= _LINEAR_CELLS:
         c = 0
         while c < nb and bounds[c] < u:
@@ -81,13 +87,24 @@ def _cell(bounds, u):
 
 
 @numba.njit(cache=True, inline="always")
-def _keep(u, m1, m2, worst, top, cap, two):
+def join_cell(u, i, bounds, n_bounds, cnt, mem_u, mem_i, units):
+    """Count buyer i (quantile u, in some pool) in her cell, and keep her if among its first ``units`` met."""
+    c = cell_of(bounds, n_bounds, u)
+    k = cnt[c]
+    if k < units:
+        mem_u[c, k] = u
+        mem_i[c, k] = i
+    cnt[c] = k + 1
+
+
+@numba.njit(cache=True, inline="always")
+def keep(u, m1, m2, worst, top, cap, two):
     """Keep u if among the cap smallest so far: in registers (m1 <= m2, branch-free) when cap == 2, else an
     insertion into ``top`` (rare once the list is full: a predictable branch)."""
     if two:
         return min(m1, u), min(m2, max(m1, u)), worst
     if u < worst:
-        worst = _insert_top(top, cap, u)
+        worst = insert_top(top, cap, u)
     return m1, m2, worst
 
 
@@ -109,13 +126,13 @@ def _scan(n, st, top, cap, bounds, cnt, mem_u, mem_i, units, pooled_top, has_poo
     if not has_pools:
         for i in range(n):
             x, s0, s1, s2, s3 = xoshiro_next(s0, s1, s2, s3)
-            m1, m2, worst = _keep(to_open_uniform(x), m1, m2, worst, top, cap, two)
+            m1, m2, worst = keep(to_open_uniform(x), m1, m2, worst, top, cap, two)
     elif bounds.shape[0] == 0:
         k0 = 0
         for i in range(n):
             x, s0, s1, s2, s3 = xoshiro_next(s0, s1, s2, s3)
             u = to_open_uniform(x)
-            m1, m2, worst = _keep(u, m1, m2, worst, top, cap, two)
+            m1, m2, worst = keep(u, m1, m2, worst, top, cap, two)
             if u <= pooled_top:
                 if k0 < units:
                     mem_u[0, k0] = u
@@ -128,14 +145,9 @@ def _scan(n, st, top, cap, bounds, cnt, mem_u, mem_i, units, pooled_top, has_poo
         for i in range(n):
             x, s0, s1, s2, s3 = xoshiro_next(s0, s1, s2, s3)
             u = to_open_uniform(x)
-            m1, m2, worst = _keep(u, m1, m2, worst, top, cap, two)
+            m1, m2, worst = keep(u, m1, m2, worst, top, cap, two)
             if u <= pooled_top:
-                c = _cell(bounds, u)
-                k = cnt[c]
-                if k < units:
-                    mem_u[c, k] = u
-                    mem_i[c, k] = i
-                cnt[c] = k + 1
+                join_cell(u, i, bounds, bounds.shape[0], cnt, mem_u, mem_i, units)
     if two:
         top[0] = m1
         top[1] = m2
@@ -231,7 +243,7 @@ def record_auction(rules, top, cap, vtop, cnt, mem_u, mem_i, ptr, kind, params, 
     comp_prob = rules[COMP_PROB]
     mech_start = rules[MECH_COMP_START]
     for t in range(cap):
-        vtop[t] = np.nan
+        vtop[t] = math.nan
     for k in range(rules[SIZES][N_MECH]):
         rev = 0.0
         wel = 0.0

@@ -1,11 +1,13 @@
-"""Random variates for the order-statistic kernels, drawn from the chunk's xoshiro256+ stream (``rng.py``).
+"""Random variates for the order-statistic kernels, drawn from the chunk's random stream (``rng.py``).
 
 Why our own samplers: numba's ``np.random`` keeps one hidden state per thread, so its draws would depend on which
 thread runs which chunk unless it were reseeded at every chunk start -- and even then the CPU and a GPU backend
-could not share the stream. Drawing everything from the chunk's xoshiro256+ state (4 uint64, advanced in place)
-keeps "chunk i is a pure function of (seed, i)" for every mode and backend, and costs ~1 ns per uniform.
+could not share the code. Drawing everything from the stream ``st`` (advanced in place) keeps "chunk i is a pure
+function of (seed, i)" for every mode and backend, and costs ~1 ns per uniform. ``st`` is a chunk's xoshiro256+
+state on the CPU, an auction's Philox stream on a GPU (``rng.next_uniform``); the CUDA kernels call these very
+functions (numba's CUDA target compiles a called ``njit`` function for the GPU), so they allocate nothing.
 
-* ``next_uniform(st)``: a uniform in the open interval (0, 1).
+* ``next_uniform(st)``: a uniform in the open interval (0, 1) (``rng.next_uniform``).
 * ``min_above(st, t, hi, count)``: the smallest of ``count`` i.i.d. uniforms on (t, hi]:
   t + (hi - t) (1 - (1 - U)^(1/count)) = t + (hi - t) (-expm1(log1p(-U) / count)); ``count`` is a float, exact
   for any size (1e30 included).
@@ -37,7 +39,7 @@ import numba
 import numpy as np
 
 from . import jitcache, rng
-from .rng import to_open_uniform, xoshiro_next
+from .rng import next_uniform
 
 jitcache.refresh(__file__, [rng])
 
@@ -54,17 +56,6 @@ _SE_TABLE = np.array([
     0.01189670994589177009505572, 0.010411265261972096497478567, 0.009255462182712732917728637,
     0.008330563433362871256469318, 0.007573675487951840794972024, 0.006942840107209529865664152,
     0.006408994188004207068439631, 0.005951370112758847735624416, 0.005554733551962801371038690])
-
-
-@numba.njit(cache=True, inline="always")
-def next_uniform(st):
-    """A uniform in (0, 1) from the stream ``st`` (4 uint64, advanced in place)."""
-    x, s0, s1, s2, s3 = xoshiro_next(st[0], st[1], st[2], st[3])
-    st[0] = s0
-    st[1] = s1
-    st[2] = s2
-    st[3] = s3
-    return to_open_uniform(x)
 
 
 @numba.njit(cache=True, inline="always")
@@ -92,6 +83,13 @@ def uniform_in(st, lo, hi):
 
 
 # ---------------------------------------------------------------------- binomial
+@numba.njit(cache=True, inline="always")
+def floor(x):
+    """floor(x) as a float at any size: x - (x mod 1), Python's mod (exact; in [0, 1) for negative x too).
+    ``math.floor`` goes through int64 (n reaches 1e30) and numba's CUDA target has no ``np.floor``."""
+    return x - x % 1.0
+
+
 @numba.njit(cache=True)
 def stirlerr(k):
     """log k! - log(sqrt(2 pi k) (k/e)^k) for k >= 1 (Loader 2000): a table below 16, the series above."""
@@ -164,7 +162,7 @@ def _binv(st, n, p, q):
 @numba.njit(cache=True)
 def _btrd(st, n, p, q):
     """Bin(n, p) by Hörmann's BTRD (n p >= SMALL_MEAN, p <= 1/2); final test in Loader's form (module doc)."""
-    m = np.floor((n + 1.0) * p)
+    m = floor((n + 1.0) * p)
     r = p / q
     nr = (n + 1.0) * r
     npq = n * p * q
@@ -181,7 +179,7 @@ def _btrd(st, n, p, q):
         v = next_uniform(st)
         if v <= urvr:  # 1: the inner region of the hat, accepted at once
             u = v / vr - 0.43
-            return np.floor((2.0 * a / (0.5 - abs(u)) + b) * u + c)
+            return floor((2.0 * a / (0.5 - abs(u)) + b) * u + c)
         if v >= vr:  # 2
             u = next_uniform(st) - 0.5
         else:
@@ -189,7 +187,7 @@ def _btrd(st, n, p, q):
             u = math.copysign(0.5, u) - u
             v = vr * next_uniform(st)
         us = 0.5 - abs(u)  # 3.0
-        k = np.floor((2.0 * a / us + b) * u + c)
+        k = floor((2.0 * a / us + b) * u + c)
         if k < 0.0 or k > n:
             continue
         v = v * alpha / (a / (us * us) + b)

@@ -41,6 +41,12 @@ HAND_RULES = [
     ("mixture", MixtureRule([0.4, 0.6], [QuantileRule(1, 1.0, 0.0),
                                          QuantileRule(1, 0.7, 0.2, [0.2], [0.5], [0.5], [0.6])])),
 ]
+#: profile scans checked bit for bit (``scan_kernel``): (n, cap, units, cell bounds, pooled top, has pools):
+#: one cell (the lottery's), several cells below a pooled top, no pools, a longer top list; larger n, where most
+#: Philox blocks take the scan's short path
+SCAN_CASES = [(7, 2, 1, [], 1.0, True), (9, 3, 2, [0.2, 0.5], 0.7, True), (6, 2, 1, [], 0.0, False),
+              (5, 4, 3, [], 0.4, True), (11, 2, 3, [0.3], 0.6, True), (201, 2, 1, [], 1.0, True),
+              (150, 2, 1, [], 0.0, False), (120, 3, 2, [0.01, 0.02], 0.05, True)]
 V_SPECS = ["uniform:low=1,high=3", "exponential:rate=2", "lomax:shape=3", "pareto:shape=2,scale=1",
            "equal-revenue:high=100", "weibull:shape=0.5", "example42:n=10", "lognormal:mu=0,sigma=1",
            "truncnorm:mean=1,sd=1,low=0,high=3", "beta:a=2,b=5",
@@ -97,6 +103,21 @@ def main():
         ck.v_of_q_kernel[1, 64](kind, params, q, got)
         want = dist.v_numba(q)
         out["v_of_q"][spec] = float(np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-300)))
+    # the profile scan of single auctions, for a bit-for-bit check against the numpy port of the streams
+    out["scan"] = []
+    scan_keys = backend_cuda.chunk_keys(chunk_states(13, 2, 1))
+    for n, cap, units, bounds, pooled_top, has_pools in SCAN_CASES:
+        a_count = 48
+        top = np.full((a_count, cap), np.nan)
+        cnt = np.zeros((a_count, len(bounds) + 1), dtype=np.int64)
+        mem_u = np.full((a_count, len(bounds) + 1, units), np.nan)
+        mem_i = np.full((a_count, len(bounds) + 1, units), -1, dtype=np.int64)
+        ck.scan_kernel[1, 64](scan_keys, n, np.array(bounds or [0.0]), len(bounds), pooled_top, has_pools, cap,
+                              units, top, cnt, mem_u, mem_i)
+        out["scan"].append({"n": n, "cap": cap, "units": units, "bounds": bounds, "pooled_top": pooled_top,
+                            "has_pools": has_pools, "key": scan_keys[0].tolist(), "top": top.tolist(),
+                            "cnt": cnt.tolist(), "mem_u": np.nan_to_num(mem_u, nan=-1.0).tolist(),
+                            "mem_i": mem_i.tolist()})
     out["timings"]["primitives"] = time.perf_counter() - t0
     # simulations against exact values
     out["exact"] = []

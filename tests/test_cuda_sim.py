@@ -107,6 +107,43 @@ def test_profile_stream_layout_is_uniform_and_independent():
     assert np.all(np.abs(corr) < 4.5 / math.sqrt(len(a)))
 
 
+def test_profile_scan_matches_the_numpy_port(sim):
+    """The GPU scan (integer keys, registers, one-cell counter) leaves exactly the market of its stream: the cap
+    smallest uniforms, cell counts and each cell's first members in buyer order, from the numpy port."""
+    assert len(sim["scan"]) >= 5
+    for case in sim["scan"]:
+        n, cap, units, bounds = case["n"], case["cap"], case["units"], np.array(case["bounds"])
+        k0, k1, c2, c3 = case["key"]
+        for a in range(len(case["top"])):
+            i = np.arange(n)
+            w = philox_np(i // 2, a, c2, c3, k0, k1)
+            u = np.where(i % 2 == 0, uniform_np(w[0], w[1]), uniform_np(w[2], w[3]))
+            assert case["top"][a] == np.sort(u)[:cap].tolist()
+            pooled = case["has_pools"] & (u <= case["pooled_top"])
+            cell = np.searchsorted(bounds, u, side="left")
+            for c in range(len(bounds) + 1):
+                members = np.flatnonzero(pooled & (cell == c))
+                assert case["cnt"][a][c] == len(members)
+                assert case["mem_i"][a][c][:len(members[:units])] == members[:units].tolist()
+                assert case["mem_u"][a][c][:len(members[:units])] == u[members[:units]].tolist()
+
+
+def test_keys_at_most_is_the_exact_pool_threshold():
+    """k < keys_at_most(x) iff the uniform (k + 1/2) 2^-52 <= x: at the keys on either side of x, for x drawn
+    uniformly, at drawn uniforms themselves (the boundary case) and at the ends."""
+    from simulator.rng import key_uniform, keys_at_most
+
+    gen = np.random.default_rng(4)
+    xs = np.concatenate([gen.random(300), [(k + 0.5) * 2.0 ** -52 for k in gen.integers(0, 2 ** 52, 300)],
+                         [0.0, 2.0 ** -53, 1.0 - 2.0 ** -53, 1.0, 2.0, -1.0]])
+    for x in xs:
+        t = int(keys_at_most(float(x)))
+        assert 0 <= t <= 2 ** 52
+        for k in (t - 2, t - 1, t, t + 1):
+            if 0 <= k < 2 ** 52:
+                assert (k < t) == ((k + 0.5) * 2.0 ** -52 <= x) == (key_uniform(np.uint64(k)) <= x), (x, k, t)
+
+
 def test_chunk_keys_and_plan():
     states = chunk_states(1, 0, 3)
     keys = chunk_keys(states)
