@@ -1,7 +1,7 @@
 """Vectorised adaptive Gauss-Kronrod (7-15) quadrature.
 
 Each round evaluates the integrand once, on the 15 nodes of every unfinished panel together, so a curve of a
-distribution without closed forms (a mixture's v(q) is a bisection) costs a few array calls per integral rather
+distribution without closed forms (a mixture's v(q) is a root search) costs a few array calls per integral rather
 than hundreds of scalar ones. Several integrands sharing the nodes are integrated at once.
 """
 from __future__ import annotations

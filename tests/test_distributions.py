@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy import integrate, special, stats
+from scipy import integrate, optimize, special, stats
 
 from distributions import (Discrete, EqualRevenue, Example42, Exponential, Lomax, LogNormal, Mixture, Pareto,
                            ScipyDistribution, Uniform, parse_spec)
@@ -131,6 +131,74 @@ def test_mixture_and_discrete():
     emp = Discrete.empirical([1.0, 1.0, 2.0, 5.0])
     assert emp.atoms == [(5.0, 0.25), (2.0, 0.25), (1.0, 0.5)]
     assert emp.mean == pytest.approx(2.25)
+
+
+# ---------------------------------------------------------------------- mixture value function v(q)
+# Quantiles where v of a mixture is hardest: the extreme tails, q next to 1, and around the jump / atom edges.
+EXTREME_Q = [0.0, 1e-300, 1e-100, 1e-30, 1e-12, 1e-6, 1 - 1e-6, 1 - 1e-12, 1 - 2 ** -52, 1.0]
+
+
+def test_mixture_value_function_closed_form_with_a_gap():
+    """0.1 U[2, 3] + 0.9 U[0, 1.5]: Pr[v >= x] = 0.1 (3 - x) on [2, 3], 0.1 on the gap (1.5, 2], and
+    0.1 + 0.9 (1.5 - x) / 1.5 on [0, 1.5]; so v(q) = 3 - 10 q for q <= 0.1 (left-continuous: v(0.1) = 2, the top
+    of the gap) and v(q) = 1.5 (1 - (q - 0.1) / 0.9) above, a jump from 2 to 1.5 at q = 0.1."""
+    d = parse_spec("mixture:0.1*uniform(low=2;high=3)+0.9*uniform(low=0;high=1.5)")
+
+    def exact(q):
+        return np.where(q <= 0.1, 3.0 - 10.0 * q, 1.5 * (1.0 - (q - 0.1) / 0.9))
+
+    q = np.unique(np.concatenate([np.linspace(0, 1, 2001), np.geomspace(1e-300, 1e-3, 400),
+                                  1 - np.geomspace(1e-15, 1e-3, 200), EXTREME_Q,
+                                  [0.1, 0.1 * (1 - 1e-12), 0.1 * (1 + 1e-12), np.nextafter(0.1, 1)]]))
+    v = d.v(q)
+    # doubles: the values themselves are rounded, and q near 1 pins v only to ~1e-16 absolute
+    assert np.allclose(v, exact(q), rtol=1e-13, atol=1e-15)
+    assert float(d.v(0.1)) == 2.0  # the jump: the top of the gap, exactly
+    assert float(d.v(np.nextafter(0.1, 1))) == pytest.approx(1.5, abs=1e-14)
+    assert float(d.v(0.0)) == 3.0 and float(d.v(1.0)) == pytest.approx(0.0, abs=1e-15)  # sf rounds to 1 there
+    # the generalised inverse itself: sf(v(q)) >= q, and the next double up falls below q (not within ~1e-15 of
+    # q = 1, where sf rounds coarser than v: there v is min_i v_i(q), accurate to ~1e-16 absolute, as checked above)
+    inner = (q > 0) & (q < 1 - 1e-12)
+    assert np.all(d.sf(v[inner]) >= q[inner])
+    assert np.all(d.sf(np.nextafter(v[inner], np.inf)) < q[inner])
+    # one quantile at a time (the memo) and arrays agree
+    some = q[::97]
+    assert np.array_equal([float(d.v(t)) for t in some], d.v(some))
+
+
+def test_mixture_value_function_against_brentq():
+    """0.5 U[0, 1] + 0.3 Exp(1) + 0.2 Lomax(3): v(q) is the root of the mixture's survival function built from
+    scipy.stats, found by scipy's brentq to full precision."""
+    d = parse_spec("mixture:0.5*uniform(low=0;high=1)+0.3*exponential(rate=1)+0.2*lomax(shape=3)")
+    parts = [(0.5, stats.uniform(0, 1)), (0.3, stats.expon()), (0.2, stats.lomax(3))]
+
+    def ref(q):
+        if q == 1.0:
+            return 0.0
+        f = lambda x: sum(w * c.sf(x) for w, c in parts) - q  # noqa: E731
+        hi = 1.0
+        while f(hi) >= 0:
+            hi *= 2.0
+        return optimize.brentq(f, 0.0, hi, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500)
+
+    q = np.concatenate([[t for t in EXTREME_Q if t > 0], np.linspace(0.01, 0.99, 99),
+                        np.geomspace(1e-250, 1e-2, 60)])
+    expect = np.array([ref(t) for t in q])
+    # 1e-13 relative, and ~1e-16 absolute near q = 1 where the doubles of q pin v no closer
+    assert np.allclose(d.v(q), expect, rtol=1e-13, atol=5e-16)
+
+
+def test_mixture_value_function_atoms_are_flat():
+    """0.5 Discrete{1, 2} + 0.5 U[0, 3]: sf = 0.5 Pr_D[v >= x] + (3 - x) / 6, so by hand v(q) = 3 - 6 q on
+    [0, 1/6], 2 (the atom) on [1/6, 5/12], 4.5 - 6 q on [5/12, 7/12], 1 (the atom) on [7/12, 5/6], 6 - 6 q
+    above."""
+    d = parse_spec("mixture:0.5*discrete(values=1/2)+0.5*uniform(low=0;high=3)")
+    q = np.concatenate([np.linspace(0, 1, 1201), np.geomspace(1e-300, 1e-3, 50), EXTREME_Q])
+    exact = np.select([q <= 1 / 6, q <= 5 / 12, q <= 7 / 12, q <= 5 / 6], [3 - 6 * q, 2.0, 4.5 - 6 * q, 1.0],
+                      6 - 6 * q)
+    assert np.allclose(d.v(q), exact, rtol=1e-13, atol=1e-15)
+    inside = np.array([0.17, 0.2, 0.3, 0.41, 0.59, 0.7, 0.8, 0.83])  # inside the two flats: the atoms exactly
+    assert np.array_equal(d.v(inside), [2, 2, 2, 2, 1, 1, 1, 1])
 
 
 def test_scipy_adapter():
