@@ -164,12 +164,23 @@ def _scan(n, st, top, ktop, cap, bounds, n_bounds, cnt, mem_u, mem_i, units, poo
 
 # ---------------------------------------------------------------------- reductions
 @cuda.jit(device=True)
+def _comoment_entry(e, n_mech):
+    """Entry e of the flattened co-moments (4, K, K): metric g, mechanisms a1 and a2, and their indices
+    g K + a1, g K + a2 among the 4K means (the reductions keep the lower triangle a2 <= a1)."""
+    kk = n_mech * n_mech
+    g = e // kk
+    rest = e - g * kk
+    a1 = rest // n_mech
+    a2 = rest - a1 * n_mech
+    return g, a1, a2, g * n_mech + a1, g * n_mech + a2
+
+
+@cuda.jit(device=True)
 def _fold_tile(tile, tmu, nv, count, t, tpb, n_mech, b, x, part_mean, part_com):
     """Fold the nv auctions of the tile (tile[metric, mechanism, auction]) into the block's running summary
     part_*[b, x] (two passes over the tile, then Chan et al.; lower triangles); returns the new count. Every
     thread of the block calls it."""
     nm = 4 * n_mech
-    kk = n_mech * n_mech
     for e in range(t, nm, tpb):
         g = e // n_mech
         k = e - g * n_mech
@@ -181,13 +192,8 @@ def _fold_tile(tile, tmu, nv, count, t, tpb, n_mech, b, x, part_mean, part_com):
     total = count + nv
     w = count * nv / total
     for e in range(t, nm * n_mech, tpb):
-        g = e // kk
-        rest = e - g * kk
-        a1 = rest // n_mech
-        a2 = rest - a1 * n_mech
+        g, a1, a2, i1, i2 = _comoment_entry(e, n_mech)
         if a2 <= a1:
-            i1 = g * n_mech + a1
-            i2 = g * n_mech + a2
             acc = 0.0
             for row in range(nv):
                 acc += (tile[g, a1, row] - tmu[i1]) * (tile[g, a2, row] - tmu[i2])
@@ -287,20 +293,14 @@ def auction_kernels(mode: str, n_mech: int, units: int, cap: int, n_cells: int, 
 @functools.lru_cache(maxsize=None)
 def _merge_kernel(n_mech: int):
     NE = 4 * n_mech * n_mech
-    KK = n_mech * n_mech
 
     @cuda.jit
     def merge(part_count, part_mean, part_com, out_mean, out_com):
         b = cuda.blockIdx.x
         n_blocks = part_count.shape[1]
         for e in range(cuda.threadIdx.x, NE, cuda.blockDim.x):
-            g = e // KK
-            rest = e - g * KK
-            a1 = rest // n_mech
-            a2 = rest - a1 * n_mech
+            g, a1, a2, i1, i2 = _comoment_entry(e, n_mech)
             if a2 <= a1:
-                i1 = g * n_mech + a1
-                i2 = g * n_mech + a2
                 na = 0.0
                 m1 = 0.0
                 m2 = 0.0
