@@ -26,10 +26,10 @@ loop lives in ``_chunk_core``, not in the prange body (numba issue #10132); ``_c
 the reference-counting runtime (``_nrt=False``, it allocates nothing), so its inlined helpers cost no atomic
 reference-count updates per auction -- with them, n = 10 auctions ran 3x slower.
 
-Portable: the helpers that keep the top list and the cells (``keep``, ``join_cell``) and read a drawn market
-(the level walk ``_component_outcome``, ``record_auction``) allocate nothing, so the CUDA kernels
+Portable: the helpers that keep the top list and the cells (``insert_top``, ``join_cell``) and read a drawn
+market (the level walk ``_component_outcome``, ``record_auction``) allocate nothing, so the CUDA kernels
 (``cuda_kernels``) call these same functions (numba's CUDA target compiles a called ``njit`` function for the
-GPU); only the scan's streams and the reductions differ between the two.
+GPU); the GPU's scan (integer keys over Philox counters) and its reductions are its own.
 """
 from __future__ import annotations
 
