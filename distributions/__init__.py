@@ -1,4 +1,4 @@
-"""Value distributions in quantile space (paper Section 2; ``shared/DESIGN.md``).
+"""Value distributions in quantile space (paper Section 2; ``docs/architecture.md``).
 
 >>> from distributions import parse_spec
 >>> d = parse_spec("exponential:rate=1")
@@ -6,6 +6,8 @@
 (1.0, 'regular, MHR, anti-MHR')
 """
 from .base import Distribution, ShapeClass
+from .errors import InputError, InputTypeError
+from .market import BuyerClass, Market
 from .compound import Discrete, Mixture, ScipyDistribution
 from .families import (Beta, EqualRevenue, Example42, Exponential, Lomax, LogNormal, Pareto, TruncNorm, Uniform,
                        Weibull)
@@ -13,4 +15,4 @@ from .spec import REGISTRY, parse_spec
 
 __all__ = ["Distribution", "ShapeClass", "Uniform", "Exponential", "Lomax", "Pareto", "EqualRevenue", "Weibull",
            "TruncNorm", "Beta", "LogNormal", "Example42", "Mixture", "Discrete", "ScipyDistribution",
-           "parse_spec", "REGISTRY"]
+           "parse_spec", "REGISTRY", "Market", "BuyerClass", "InputError", "InputTypeError"]

@@ -1,6 +1,6 @@
 """The value-distribution interface, in quantile space (paper, Section 2.1).
 
-Conventions (``shared/DESIGN.md``): the quantile of a value is q = Pr[v >= value] = 1 - F(value) with the
+Conventions (``docs/architecture.md``): the quantile of a value is q = Pr[v >= value] = 1 - F(value) with the
 paper's left-continuous F(t) = Pr[v < t]; small q = high value. ``v(q) = sup{x : Pr[v >= x] >= q}`` is
 non-increasing and left-continuous; an atom is a flat part of v, a gap in the support is a jump. Sampling
 is ``v(U)`` with ``U ~ Uniform(0, 1)``.
@@ -11,13 +11,15 @@ generic fall-backs here (quadrature for V, a numerical search for q_m) are accur
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import integrate, optimize
 
-from . import kernels
+from .errors import InputError
 
 #: Smallest quantile the numerical checks look at (the top of the continuous part, when there is a top atom,
 #: is excluded separately).
@@ -40,7 +42,7 @@ class ShapeClass:
 def _as_q(q):
     q = np.asarray(q, dtype=float)
     if np.any(np.isnan(q)) or np.any(q < 0) or np.any(q > 1):
-        raise ValueError("q: quantiles must lie in [0, 1]")
+        raise InputError("q", "quantiles must lie in [0, 1]")
     return q
 
 
@@ -54,6 +56,38 @@ class Distribution:
     name: str = "distribution"
     #: lower and upper end of the support (upper may be inf)
     support: tuple[float, float] = (0.0, math.inf)
+
+    # ------------------------------------------------------------------ value identity
+    def __init_subclass__(cls, **kwargs):
+        """Record each instance's constructor arguments (``key``): distributions compare and hash by value."""
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+        signature = inspect.signature(init)
+
+        @functools.wraps(init)
+        def recording_init(self, *args, **kw):
+            if "_init_args" not in self.__dict__:  # the outermost constructor's arguments
+                bound = signature.bind(self, *args, **kw)
+                bound.apply_defaults()
+                self._init_args = tuple((k, canonical(v)) for k, v in list(bound.arguments.items())[1:])
+            init(self, *args, **kw)
+
+        cls.__init__ = recording_init
+
+    @property
+    def key(self) -> tuple:
+        """The distribution's value: its class and constructor arguments (floats exact, not as printed). The
+        class itself, not its name: two classes of one name (a notebook cell run again with a new ``_v``)
+        must not share cached results."""
+        return (type(self), self.__dict__.get("_init_args", ()))
+
+    def __eq__(self, other):
+        return isinstance(other, Distribution) and self.key == other.key
+
+    def __hash__(self):
+        return hash(self.key)
 
     # ------------------------------------------------------------------ value function and curves
     def v(self, q):
@@ -82,7 +116,7 @@ class Distribution:
         return self._V(q)
 
     def _V(self, q):
-        return _quad_V(self._v, q)
+        return quad_V(self._v, q)
 
     def S(self, q):
         """S(q) = V(q) - R(q): the surplus of one buyer facing the posted price v(q)."""
@@ -177,6 +211,8 @@ class Distribution:
 
     def v_numba(self, q):
         """v(q) evaluated through the numba kernel (used by tests to check it against ``v``)."""
+        from . import kernels  # numba, loaded on use
+
         kind, params = self.numba_spec()
         return kernels.v_array(kind, params, np.ascontiguousarray(np.asarray(q, dtype=float)))
 
@@ -190,8 +226,26 @@ class Distribution:
         return f"<{type(self).__name__} {self.spec}>"
 
 
+# ---------------------------------------------------------------------- value keys
+def canonical(value):
+    """A hashable, exact stand-in for a constructor argument (``Distribution.key``)."""
+    if isinstance(value, Distribution):
+        return value.key
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), canonical(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return tuple(canonical(v) for v in value)
+    if hasattr(value, "dist") and hasattr(value, "args") and hasattr(value, "kwds"):  # a frozen scipy.stats law
+        return ("scipy", value.dist.name, canonical(value.args), canonical(value.kwds))
+    return (type(value).__name__, repr(value))
+
+
 # ---------------------------------------------------------------------- numerical helpers
-def _quad_V(v, q):
+def quad_V(v, q):
     """V(q) = int_0^q v = int_0^inf v(q e^{-s}) q e^{-s} ds, by adaptive quadrature (generic fall-back)."""
     q = np.asarray(q, dtype=float)
     out = np.empty(q.shape)

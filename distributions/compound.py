@@ -3,7 +3,7 @@ adapter for any frozen ``scipy.stats`` continuous distribution.
 
 Their numpy value functions are exact to double precision (a bracketed root search on Pr[v >= x] that ends,
 like bisection, at adjacent doubles; or scipy's ``isf``);
-their numba value functions are tables (``kernels.TABLE``): linear in q above q = 1e-3, log-log below, down to
+their numba value functions are tables (``kinds.TABLE``): linear in q above q = 1e-3, log-log below, down to
 q = 1e-300, with every atom edge and jump as a breakpoint. ``table_error`` is the largest relative error of the
 table measured at the midpoints of its cells when it is built.
 """
@@ -13,8 +13,9 @@ import math
 
 import numpy as np
 
-from . import inverse, kernels
-from .base import Distribution, _quad_V
+from . import kinds
+from .base import Distribution, quad_V
+from .errors import InputError
 
 _Q_SWITCH = 0.05
 _Q_HIGH = 0.9
@@ -25,7 +26,7 @@ _MEMO_ARRAY = 4096
 
 
 def build_table(dist: Distribution, breakpoints=()) -> tuple[np.ndarray, float]:
-    """Tabulate v(q) for ``kernels.TABLE``; returns (params, measured max relative error at cell midpoints)."""
+    """Tabulate v(q) for ``kinds.TABLE``; returns (params, measured max relative error at cell midpoints)."""
     grid = np.concatenate([np.geomspace(1e-300, 1e-12, 6000), np.geomspace(1e-12, 1e-3, 9000),
                            np.geomspace(1e-3, _Q_SWITCH, 4000), np.linspace(_Q_SWITCH, _Q_HIGH, 20000), [1.0],
                            1.0 - np.geomspace(1e-15, 1.0 - _Q_HIGH, 4000)])
@@ -40,7 +41,9 @@ def build_table(dist: Distribution, breakpoints=()) -> tuple[np.ndarray, float]:
     mid = np.where((grid[1:] > _Q_SWITCH) & (grid[:-1] < _Q_HIGH), 0.5 * (grid[:-1] + grid[1:]), mid)
     mid = np.where(grid[:-1] >= _Q_HIGH, 1.0 - np.sqrt((1.0 - grid[:-1]) * (1.0 - grid[1:])), mid)
     exact = np.asarray(dist.v(mid), dtype=float)
-    approx = kernels.v_array(kernels.TABLE, params, mid)
+    from . import kernels  # numba, loaded when a table is built
+
+    approx = kernels.v_array(kinds.TABLE, params, mid)
     # the cell [p, p (1 + 1e-12)] right after a jump p interpolates across it (probability ~1e-12): skip it
     jump = np.zeros(len(mid), dtype=bool)
     for p in breakpoints:
@@ -62,9 +65,9 @@ class Mixture(Distribution):
         components = list(components)
         w = np.asarray(weights, dtype=float)
         if len(components) == 0 or len(components) != len(w):
-            raise ValueError("weights: need one weight per component and at least one component")
+            raise InputError("weights", "need one weight per component and at least one component")
         if np.any(~np.isfinite(w)) or np.any(w <= 0) or abs(w.sum() - 1.0) > 1e-9:
-            raise ValueError(f"weights: must be positive and sum to 1, got {list(w)}")
+            raise InputError("weights", f"must be positive and sum to 1, got {list(w)}")
         self.components = components
         self.weights = w / w.sum()
         self.support = (min(c.support[0] for c in components), max(c.support[1] for c in components))
@@ -146,6 +149,8 @@ class Mixture(Distribution):
         out = hi.copy()
         todo = np.flatnonzero(~(S[0] >= q))
         if todo.size:
+            from . import inverse  # numba, loaded on the first search
+
             out[todo] = inverse.search(self.sf, self._breaks(), q[todo], P[:, todo], S[:, todo])
         return out
 
@@ -211,7 +216,7 @@ class Mixture(Distribution):
         if self._table is None:
             pts = [p for a, b, _ in self.atoms_q() for p in (a, b)] + self._edges_q()
             self._table, self.table_error = build_table(self, pts)
-        return kernels.TABLE, self._table
+        return kinds.TABLE, self._table
 
     @property
     def spec(self):
@@ -231,11 +236,11 @@ class Discrete(Distribution):
     def __init__(self, values, probs=None):
         values = np.asarray(values, dtype=float).ravel()
         if values.size == 0 or np.any(~np.isfinite(values)) or np.any(values < 0):
-            raise ValueError("values: need at least one finite value >= 0")
+            raise InputError("values", "need at least one finite value >= 0")
         probs = np.full(values.size, 1.0 / values.size) if probs is None else np.asarray(probs, float).ravel()
         if probs.shape != values.shape or np.any(~np.isfinite(probs)) or np.any(probs <= 0) \
                 or abs(probs.sum() - 1) > 1e-9:
-            raise ValueError("probs: need one positive probability per value, summing to 1")
+            raise InputError("probs", "need one positive probability per value, summing to 1")
         uv, inv = np.unique(values, return_inverse=True)
         up = np.bincount(inv, weights=probs)
         order = np.argsort(-uv)
@@ -288,7 +293,7 @@ class Discrete(Distribution):
 
     def numba_spec(self):
         k = len(self.values)
-        return kernels.DISCRETE, np.ascontiguousarray(np.concatenate([[k], self.cum, self.values]))
+        return kinds.DISCRETE, np.ascontiguousarray(np.concatenate([[k], self.cum, self.values]))
 
     @property
     def spec(self):
@@ -309,10 +314,10 @@ class ScipyDistribution(Distribution):
 
     def __init__(self, frozen, label: str | None = None):
         if not hasattr(frozen, "isf") or not hasattr(frozen, "dist"):
-            raise ValueError("frozen: must be a frozen scipy.stats continuous distribution")
+            raise InputError("frozen", "must be a frozen scipy.stats continuous distribution")
         lo, hi = (float(t) for t in frozen.support())
         if not lo >= 0:
-            raise ValueError(f"frozen: values must be >= 0, the support starts at {lo}")
+            raise InputError("frozen", f"values must be >= 0, the support starts at {lo}")
         self.frozen = frozen
         self.support = (lo, hi)
         self.label = label or f"scipy:{frozen.dist.name}"
@@ -322,7 +327,7 @@ class ScipyDistribution(Distribution):
         return np.asarray(self.frozen.isf(q), dtype=float)
 
     def _V(self, q):
-        return _quad_V(self._v, q)
+        return quad_V(self._v, q)
 
     def sf(self, x):
         return self.frozen.sf(x)
@@ -336,7 +341,7 @@ class ScipyDistribution(Distribution):
     def numba_spec(self):
         if self._table is None:
             self._table, self.table_error = build_table(self)
-        return kernels.TABLE, self._table
+        return kinds.TABLE, self._table
 
     @property
     def spec(self):

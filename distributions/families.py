@@ -6,14 +6,15 @@ import math
 import numpy as np
 from scipy import special
 
-from . import kernels
+from . import kinds
 from .base import Distribution
+from .errors import InputError
 
 
 def check_positive(name: str, value: float, what: str = "a finite number > 0") -> float:
     value = float(value)
     if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name}: must be {what}, got {value!r}")
+        raise InputError(name, f"must be {what}, got {value!r}")
     return value
 
 
@@ -21,7 +22,7 @@ def check_finite(name: str, value: float, lo: float = -math.inf) -> float:
     value = float(value)
     if not math.isfinite(value) or value < lo:
         bound = "" if lo == -math.inf else f" >= {lo:g}"
-        raise ValueError(f"{name}: must be a finite number{bound}, got {value!r}")
+        raise InputError(name, f"must be a finite number{bound}, got {value!r}")
     return value
 
 
@@ -43,7 +44,7 @@ class Uniform(Distribution):
         self.low = check_finite("low", low, 0.0)
         self.high = check_finite("high", high)
         if not self.high > self.low:
-            raise ValueError(f"high: must be > low ({self.low:g}), got {self.high:g}")
+            raise InputError("high", f"must be > low ({self.low:g}), got {self.high:g}")
         self.support = (self.low, self.high)
 
     def _v(self, q):
@@ -66,7 +67,7 @@ class Uniform(Distribution):
         return np.where((x >= self.low) & (x <= self.high), 1.0 / (self.high - self.low), 0.0)
 
     def numba_spec(self):
-        return kernels.pack(kernels.UNIFORM, self.low, self.high)
+        return kinds.pack(kinds.UNIFORM, self.low, self.high)
 
     @property
     def spec(self):
@@ -104,7 +105,7 @@ class Exponential(Distribution):
         return np.where(x >= 0, self.rate * np.exp(-self.rate * np.maximum(x, 0.0)), 0.0)
 
     def numba_spec(self):
-        return kernels.pack(kernels.EXPONENTIAL, self.rate)
+        return kinds.pack(kinds.EXPONENTIAL, self.rate)
 
     @property
     def spec(self):
@@ -175,7 +176,7 @@ class Lomax(_PowerTail):
             return self.scale * np.expm1(-_safe_log(q) / self.shape)
 
     def numba_spec(self):
-        return kernels.pack(kernels.LOMAX, self.shape, self.scale)
+        return kinds.pack(kinds.LOMAX, self.shape, self.scale)
 
     @property
     def spec(self):
@@ -192,7 +193,7 @@ class Pareto(_PowerTail):
         self.support = (self.scale, math.inf)
 
     def numba_spec(self):
-        return kernels.pack(kernels.PARETO, self.shape, self.scale)
+        return kinds.pack(kinds.PARETO, self.shape, self.scale)
 
     @property
     def spec(self):
@@ -207,7 +208,7 @@ class EqualRevenue(Distribution):
     def __init__(self, high: float = 100.0):
         self.high = check_finite("high", high)
         if not self.high > 1:
-            raise ValueError(f"high: must be a finite number > 1, got {self.high!r}")
+            raise InputError("high", f"must be a finite number > 1, got {self.high!r}")
         self.support = (1.0, self.high)
 
     def _v(self, q):
@@ -245,7 +246,7 @@ class EqualRevenue(Distribution):
         return [(0.0, 1.0 / self.high, self.high)]
 
     def numba_spec(self):
-        return kernels.pack(kernels.EQUAL_REVENUE, self.high)
+        return kinds.pack(kinds.EQUAL_REVENUE, self.high)
 
     @property
     def spec(self):
@@ -285,7 +286,7 @@ class Weibull(Distribution):
             return np.where(x > 0, k / lam * np.power(z, k - 1) * np.exp(-np.power(z, k)), 0.0)
 
     def numba_spec(self):
-        return kernels.pack(kernels.WEIBULL, self.shape, self.scale)
+        return kinds.pack(kinds.WEIBULL, self.shape, self.scale)
 
     @property
     def spec(self):
@@ -301,7 +302,7 @@ class Example42(Distribution):
     def __init__(self, n: float):
         n = float(n)
         if not (math.isfinite(n) and n >= 2):
-            raise ValueError(f"n: example42 needs a finite number of buyers >= 2 (K = sqrt(ln n)/2), got {n!r}")
+            raise InputError("n", f"example42 needs a finite number of buyers >= 2 (K = sqrt(ln n)/2), got {n!r}")
         self.n = n
         self.K = 0.5 * math.sqrt(math.log(n))
         self.atom_mass = math.exp(-0.25 * math.log(n))
@@ -338,7 +339,7 @@ class Example42(Distribution):
         return [(0.0, self.atom_mass, self.K)]
 
     def numba_spec(self):
-        return kernels.pack(kernels.EXAMPLE42, self.K, self.atom_mass)
+        return kinds.pack(kinds.EXAMPLE42, self.K, self.atom_mass)
 
     @property
     def spec(self):
@@ -378,7 +379,7 @@ class LogNormal(Distribution):
             return np.where(x > 0, np.exp(-0.5 * z * z) / (x * self.sigma * math.sqrt(2 * math.pi)), 0.0)
 
     def numba_spec(self):
-        return kernels.pack(kernels.LOGNORMAL, self.mu, self.sigma)
+        return kinds.pack(kinds.LOGNORMAL, self.mu, self.sigma)
 
     @property
     def spec(self):
@@ -396,13 +397,13 @@ class TruncNorm(Distribution):
         self.low = check_finite("low", low, 0.0)
         self.high = float(high)
         if math.isnan(self.high) or not self.high > self.low:
-            raise ValueError(f"high: must be > low ({self.low:g}) (inf allowed), got {self.high!r}")
+            raise InputError("high", f"must be > low ({self.low:g}) (inf allowed), got {self.high!r}")
         self.a = (self.low - self.mean_) / self.sd
         self.b = (self.high - self.mean_) / self.sd
         self._ua, self._ub = special.ndtr(-self.a), special.ndtr(-self.b)
         self.Z = self._ua - self._ub
         if not self.Z > 0:
-            raise ValueError("low, high: the interval has no normal mass at double precision")
+            raise InputError("low, high", "the interval has no normal mass at double precision")
         self.support = (self.low, self.high)
 
     def _top_series(self, q):
@@ -462,7 +463,7 @@ class TruncNorm(Distribution):
         return np.where((x >= self.low) & (x <= self.high), dens, 0.0)
 
     def numba_spec(self):
-        return kernels.pack(kernels.TRUNCNORM, self.mean_, self.sd, self.a, self.b)
+        return kinds.pack(kinds.TRUNCNORM, self.mean_, self.sd, self.a, self.b)
 
     @property
     def spec(self):
@@ -510,7 +511,7 @@ class Beta(Distribution):
         if not hasattr(self, "_table"):
             from .compound import build_table
             self._table, self.table_error = build_table(self)
-        return kernels.TABLE, self._table
+        return kinds.TABLE, self._table
 
     @property
     def spec(self):

@@ -17,8 +17,8 @@ import math
 import numba
 import numpy as np
 
-UNIFORM, EXPONENTIAL, LOMAX, PARETO, EQUAL_REVENUE, WEIBULL, EXAMPLE42, LOGNORMAL, TRUNCNORM, TABLE, \
-    DISCRETE = range(11)
+from .kinds import (DISCRETE, EQUAL_REVENUE, EXAMPLE42, EXPONENTIAL, LOGNORMAL, LOMAX, PARETO, TABLE,  # noqa: F401
+                    TRUNCNORM, UNIFORM, WEIBULL, pack)
 
 _SQRT2 = math.sqrt(2.0)
 _SQRT2PI = math.sqrt(2.0 * math.pi)
@@ -143,7 +143,3 @@ def v_array(kind, params, q):
     for i in range(q.shape[0]):
         out[i] = v_of_q(kind, params, q[i])
     return out
-
-
-def pack(kind: int, *params: float) -> tuple[int, np.ndarray]:
-    return kind, np.ascontiguousarray(np.array(params, dtype=np.float64))

@@ -1,4 +1,4 @@
-"""Parser for distribution spec strings shared by every CLI subcommand (``shared/DESIGN.md``).
+"""Parser for distribution spec strings shared by every CLI subcommand (``docs/architecture.md``).
 
 Grammar: ``name`` or ``name:key=value,...``. Lists use ``/`` (``discrete:values=1/2/3,probs=.2/.3/.5``);
 a mixture is ``mixture:w*name(key=value;...)+w*name(...)``; any scipy.stats continuous family is
@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from . import compound, families
+from .errors import InputError
 
 REGISTRY = {
     "uniform": families.Uniform,
@@ -29,9 +30,9 @@ def _number(key: str, text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"{key}: expected a number, got {text!r}") from None
+        raise InputError(key, f"expected a number, got {text!r}") from None
     if math.isnan(value):
-        raise ValueError(f"{key}: NaN is not allowed")
+        raise InputError(key, f"NaN is not allowed")
     return value
 
 
@@ -43,9 +44,9 @@ def _pairs(body: str, sep: str) -> dict[str, str]:
         key, eq, value = item.partition("=")
         key = key.strip()
         if not eq or not key or not value.strip():
-            raise ValueError(f"spec: malformed parameter {item!r}; expected key=value")
+            raise InputError("spec", f"malformed parameter {item!r}; expected key=value")
         if key in out:
-            raise ValueError(f"{key}: given twice")
+            raise InputError(key, f"given twice")
         out[key] = value.strip()
     return out
 
@@ -53,7 +54,7 @@ def _pairs(body: str, sep: str) -> dict[str, str]:
 def parse_spec(spec: str, n: float | None = None):
     """Build a Distribution from a spec string; ``n`` (the market size) completes ``example42``."""
     if not isinstance(spec, str) or not spec.strip():
-        raise ValueError("dist: empty distribution spec")
+        raise InputError("dist", "empty distribution spec")
     name, _, body = spec.strip().partition(":")
     name = name.strip().lower()
     if name == "mixture":
@@ -62,7 +63,7 @@ def parse_spec(spec: str, n: float | None = None):
         kw = _pairs(body, ",")
         unknown = set(kw) - {"values", "probs"}
         if unknown or "values" not in kw:
-            raise ValueError("discrete: parameters are values=v1/v2/... and optional probs=p1/p2/...")
+            raise InputError("discrete", "parameters are values=v1/v2/... and optional probs=p1/p2/...")
         values = [_number("values", t) for t in kw["values"].split("/")]
         probs = [_number("probs", t) for t in kw["probs"].split("/")] if "probs" in kw else None
         return compound.Discrete(values, probs)
@@ -72,40 +73,40 @@ def parse_spec(spec: str, n: float | None = None):
         family, _, rest = body.partition(",")
         fam = getattr(scipy.stats, family.strip(), None)
         if not isinstance(fam, scipy.stats.rv_continuous):
-            raise ValueError(f"scipy: {family!r} is not a scipy.stats continuous distribution")
+            raise InputError("scipy", f"{family!r} is not a scipy.stats continuous distribution")
         kw = {k: _number(k, v) for k, v in _pairs(rest, ",").items()}
         try:
             frozen = fam(**kw)
             frozen.support()
         except TypeError as exc:
-            raise ValueError(f"scipy: bad parameters for {family}: {exc}") from None
+            raise InputError("scipy", f"bad parameters for {family}: {exc}") from None
         return compound.ScipyDistribution(frozen, label=f"scipy:{body}")
     if name not in REGISTRY:
         allowed = ", ".join(list(REGISTRY) + list(OTHER))
-        raise ValueError(f"dist: unknown distribution {name!r}; allowed: {allowed}")
+        raise InputError("dist", f"unknown distribution {name!r}; allowed: {allowed}")
     cls = REGISTRY[name]
     kw = {k: _number(k, v) for k, v in _pairs(body, ",").items()}
     if name == "example42" and "n" not in kw:
         if n is None:
-            raise ValueError("n: example42 needs the number of buyers (example42:n=... or --n)")
+            raise InputError("n", "example42 needs the number of buyers (example42:n=... or --n)")
         kw["n"] = float(n)
     import inspect
 
     allowed = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
     unknown = [k for k in kw if k not in allowed]
     if unknown:
-        raise ValueError(f"{unknown[0]}: not a parameter of {name}; allowed: {', '.join(allowed)}")
+        raise InputError(unknown[0], f"not a parameter of {name}; allowed: {', '.join(allowed)}")
     return cls(**kw)
 
 
 def _mixture(body: str, n):
     if not body:
-        raise ValueError("mixture: expected mixture:w1*name(k=v;...)+w2*name(...)")
+        raise InputError("mixture", "expected mixture:w1*name(k=v;...)+w2*name(...)")
     comps, weights = [], []
     for term in _split_top(body, "+"):
         w, star, inner = term.partition("*")
         if not star:
-            raise ValueError(f"mixture: term {term!r} must look like w*name(k=v;...)")
+            raise InputError("mixture", f"term {term!r} must look like w*name(k=v;...)")
         weights.append(_number("weights", w))
         inner = inner.strip()
         if inner.endswith(")") and "(" in inner:

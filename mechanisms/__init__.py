@@ -1,9 +1,9 @@
-"""Mechanisms: interim allocations, exact ex-ante values, ex-post rules, benchmarks (``shared/DESIGN.md``).
+"""Mechanisms: interim allocations, exact ex-ante values, ex-post rules, benchmarks (``docs/architecture.md``).
 
->>> from distributions import parse_spec
+>>> from distributions import Market
 >>> from mechanisms import parse_mechanism
->>> d = parse_spec("uniform:low=0,high=1")
->>> [round(parse_mechanism(s).exact(d, 2).revenue, 6) for s in ("spa", "myerson", "lottery")]
+>>> market = Market.iid("uniform:low=0,high=1", 2)
+>>> [round(parse_mechanism(s).exact(market).revenue, 6) for s in ("spa", "myerson", "lottery")]
 [0.333333, 0.416667, 0.0]
 """
 from . import benchmarks

@@ -7,7 +7,10 @@ import math
 
 import numpy as np
 
-from . import border
+from distributions.errors import InputError
+from distributions.market import Market
+from distributions.market import check_units as market_units
+
 from .base import Exact, Mechanism
 from .compile import add_atom_pools, make_rule
 from .rule import MixtureRule, QuantileRule, as_mixture
@@ -22,16 +25,15 @@ def check_price(name: str, value) -> float:
     try:
         value = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name}: must be a finite number >= 0, got {value!r}") from None
+        raise InputError(name, f"must be a finite number >= 0, got {value!r}") from None
     if not (math.isfinite(value) and value >= 0):
-        raise ValueError(f"{name}: must be a finite number >= 0, got {value!r}")
+        raise InputError(name, f"must be a finite number >= 0, got {value!r}")
     return value
 
 
-def check_units(m) -> int:
-    if isinstance(m, bool) or not float(m).is_integer() or m < 1:
-        raise ValueError(f"m: number of units must be a whole number >= 1, got {m!r}")
-    return int(m)
+def check_units(m) -> int | None:
+    """A mechanism's own number of units (a whole number >= 1), or None to sell the market's."""
+    return None if m is None else market_units(m)
 
 
 class SecondPrice(Mechanism):
@@ -41,25 +43,26 @@ class SecondPrice(Mechanism):
     so atoms of F are pools bidding their value. ``reserve="monopoly"`` is the lowest monopoly reserve v(q_m).
     """
 
-    def __init__(self, reserve=0.0, m: int = 1):
+    def __init__(self, reserve=0.0, m: int | None = None):
         self.m = check_units(m)
         self.monopoly = isinstance(reserve, str)
         if self.monopoly and reserve != "monopoly":
-            raise ValueError(f"reserve: must be a number >= 0 or 'monopoly', got {reserve!r}")
+            raise InputError("reserve", f"must be a number >= 0 or 'monopoly', got {reserve!r}")
         self.reserve = None if self.monopoly else check_price("reserve", reserve)
-        head = "spa" if self.m == 1 else f"vcg:m={self.m}"
+        head = "spa" if self.m in (None, 1) else f"vcg:m={self.m}"
         opts = "monopoly" if self.monopoly else (_fmt(self.reserve) if self.reserve else "")
-        sep = ":" if self.m == 1 else ","
+        sep = ":" if self.m in (None, 1) else ","
         self.name = head + (f"{sep}reserve={opts}" if opts else "")
 
     def reserve_for(self, dist) -> float:
         return float(dist.monopoly_reserve) if self.monopoly else self.reserve
 
-    def rule(self, dist, n) -> QuantileRule:
-        border.check_market(n, self.m)
+    def rule(self, market: Market) -> QuantileRule:
+        market = self.market_for(market)
+        dist = market.dist
         rho = self.reserve_for(dist)
         r = float(np.clip(dist.sf(rho), 0.0, 1.0))
-        return make_rule(self.m, r, rho, add_atom_pools(dist, r, []))
+        return make_rule(market.m, r, rho, add_atom_pools(dist, r, []))
 
 
 class Lottery(Mechanism):
@@ -68,13 +71,12 @@ class Lottery(Mechanism):
     x = m/n, U = m E[v], Π = 0 even when the support starts above 0 (every type keeps x (v(1) - 0) extra, see
     ``rule.py``). With m units it is the buyer-offer mechanism, buyer-optimal for MHR F (Lemma C.5)."""
 
-    def __init__(self, m: int = 1):
+    def __init__(self, m: int | None = None):
         self.m = check_units(m)
-        self.name = "lottery" if self.m == 1 else f"buyer-offer:m={self.m}"
+        self.name = "lottery" if self.m in (None, 1) else f"buyer-offer:m={self.m}"
 
-    def rule(self, dist, n) -> QuantileRule:
-        border.check_market(n, self.m)
-        return make_rule(self.m, 1.0, 0.0, [(0.0, 1.0, 0.0, math.inf)])
+    def rule(self, market: Market) -> QuantileRule:
+        return make_rule(self.market_for(market).m, 1.0, 0.0, [(0.0, 1.0, 0.0, math.inf)])
 
 
 class PostedPrice(Mechanism):
@@ -84,10 +86,11 @@ class PostedPrice(Mechanism):
         self.price = check_price("price", price)
         self.name = f"posted:price={_fmt(self.price)}"
 
-    def rule(self, dist, n) -> QuantileRule:
-        if float(n) != 1.0:
-            raise ValueError(f"n: a posted price is a single-buyer mechanism (n = 1), got n = {n}")
-        return SecondPrice(self.price).rule(dist, 1)
+    def rule(self, market: Market) -> QuantileRule:
+        market = self.market_for(market)
+        if market.n != 1:
+            raise InputError("n", f"a posted price is a single-buyer mechanism (n = 1), got n = {market.n}")
+        return SecondPrice(self.price).rule(market)
 
 
 def parse_bid_space(bids) -> list[tuple[float, float]]:
@@ -97,14 +100,14 @@ def parse_bid_space(bids) -> list[tuple[float, float]]:
         lo, hi = (item, item) if np.ndim(item) == 0 else item
         lo, hi = float(lo), float(hi)
         if math.isnan(lo) or math.isnan(hi) or lo < 0 or math.isinf(lo) or hi < lo:
-            raise ValueError(f"bids: each piece must be a point b >= 0 or an interval lo-hi with 0 <= lo <= hi "
+            raise InputError("bids", f"each piece must be a point b >= 0 or an interval lo-hi with 0 <= lo <= hi "
                              f"(hi may be inf), got {item!r}")
         out.append((lo, hi))
     if not out:
-        raise ValueError("bids: the bid space is empty; give points and intervals, e.g. 0-1/2/3-inf")
+        raise InputError("bids", "the bid space is empty; give points and intervals, e.g. 0-1/2/3-inf")
     for (a0, b0), (a1, b1) in zip(out, out[1:]):
         if not a1 > b0:
-            raise ValueError(f"bids: pieces must be sorted and disjoint, got {_fmt(a0)}-{_fmt(b0)} before "
+            raise InputError("bids", f"pieces must be sorted and disjoint, got {_fmt(a0)}-{_fmt(b0)} before "
                              f"{_fmt(a1)}-{_fmt(b1)}")
     return out
 
@@ -118,24 +121,25 @@ class IndirectVickrey(Mechanism):
     bid d and next c; values above a bounded top piece [.., d] pool at d; atoms of F where B' is continuous
     are pools bidding their value; an atom inside a gap merges into the gap's pool."""
 
-    def __init__(self, bids, reserve=0.0, m: int = 1):
+    def __init__(self, bids, reserve=0.0, m: int | None = None):
         self.m = check_units(m)
         self.bids = parse_bid_space(bids)
         self.reserve = check_price("reserve", reserve)
         text = "/".join(_fmt(a) if a == b else f"{_fmt(a)}-{_fmt(b)}" for a, b in self.bids)
         opts = [f"bids={text}"] + ([f"reserve={_fmt(self.reserve)}"] if self.reserve else []) \
-            + ([f"m={self.m}"] if self.m > 1 else [])
+            + ([f"m={self.m}"] if self.m not in (None, 1) else [])
         self.name = "ivickrey:" + ",".join(opts)
 
     def effective_bids(self) -> list[tuple[float, float]]:
         """B' = B ∩ [reserve, ∞)."""
         return [(max(a, self.reserve), b) for a, b in self.bids if b >= self.reserve]
 
-    def rule(self, dist, n) -> QuantileRule:
-        border.check_market(n, self.m)
+    def rule(self, market: Market) -> QuantileRule:
+        market = self.market_for(market)
+        dist, m = market.dist, market.m
         eff = self.effective_bids()
         if not eff:
-            return make_rule(self.m, 0.0, self.reserve, [])
+            return make_rule(m, 0.0, self.reserve, [])
         sf = lambda x: float(np.clip(dist.sf(x), 0.0, 1.0))  # noqa: E731
         lowest = eff[0][0]
         r = sf(lowest)
@@ -146,7 +150,7 @@ class IndirectVickrey(Mechanism):
         if math.isfinite(top):
             pools.append((0.0, sf(top), top, math.inf))
         pools = [p for p in pools if p[1] > p[0]]
-        return make_rule(self.m, r, lowest, add_atom_pools(dist, r, pools))
+        return make_rule(m, r, lowest, add_atom_pools(dist, r, pools))
 
 
 class ExAnteMixture(Mechanism):
@@ -155,39 +159,51 @@ class ExAnteMixture(Mechanism):
     def __init__(self, components):
         comps = [(float(p), mech) for p, mech in components]
         if not comps:
-            raise ValueError("mix: need at least one component")
+            raise InputError("mix", "need at least one component")
         probs = np.array([p for p, _ in comps])
         if np.any(~np.isfinite(probs)) or np.any(probs < 0) or abs(probs.sum() - 1.0) > 1e-9:
-            raise ValueError(f"mix: probabilities must be >= 0 and sum to 1, got {probs.tolist()}")
-        units = {mech.m for _, mech in comps}
+            raise InputError("mix", f"probabilities must be >= 0 and sum to 1, got {probs.tolist()}")
+        units = {mech.m for _, mech in comps} - {None}
         if len(units) > 1:
-            raise ValueError(f"mix: components must sell the same number of units, got m in {sorted(units)}")
+            raise InputError("mix", f"components must sell the same number of units, got m in {sorted(units)}")
         self.components = comps
-        self.m = units.pop()
+        self.m = units.pop() if units else None
         self.name = "mix:" + "+".join(f"{p:g}*{mech.name}" for p, mech in comps)
 
-    def rule(self, dist, n) -> MixtureRule:
+    def units(self, market: Market) -> int:
+        """The one number of units every component sells in ``market``: a component without its own m sells
+        the market's, so ``mix:0.5*spa+0.5*buyer-offer:m=2`` needs a market with m = 2."""
+        units = {mech.units(market) for _, mech in self.components}
+        if len(units) > 1:
+            raise InputError("mix", f"components must sell the same number of units, got m in {sorted(units)} "
+                                    f"(a component without m sells the market's m = {market.m})")
+        return units.pop()
+
+    def rule(self, market: Market) -> MixtureRule:
+        market = self.market_for(market)
         probs, rules = [], []
         for p, mech in self.components:
-            sub = as_mixture(mech.rule(dist, n))
+            sub = as_mixture(mech.rule(market))
             probs += [p * float(w) for w in sub.probs]
             rules += list(sub.rules)
         return MixtureRule(np.array(probs), rules)
 
-    def exact(self, dist, n) -> Exact:
+    def exact(self, market: Market) -> Exact:
+        market = self.market_for(market)
         total = None
         for p, mech in self.components:
-            part = mech.exact(dist, n).scaled(p)
+            part = mech.exact(market).scaled(p)
             total = part if total is None else total + part
         return total
 
-    def interim(self, dist, n, q):
-        return sum(p * np.asarray(mech.interim(dist, n, q)) for p, mech in self.components)
+    def interim(self, market: Market, q):
+        market = self.market_for(market)
+        return sum(p * np.asarray(mech.interim(market, q)) for p, mech in self.components)
 
 
 def two_posted_prices(p1, p2, nu: float) -> ExAnteMixture:
     """Proposition 3.1: post p1 with probability ν and p2 with probability 1 - ν (single buyer)."""
     nu = float(nu)
     if not 0.0 <= nu <= 1.0:
-        raise ValueError(f"nu: must be a probability in [0, 1], got {nu!r}")
+        raise InputError("nu", f"must be a probability in [0, 1], got {nu!r}")
     return ExAnteMixture([(nu, PostedPrice(p1)), (1.0 - nu, PostedPrice(p2))])

@@ -11,15 +11,20 @@ that mixture (or one extreme point).
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from distributions.market import Market
+
+from .auctions import check_units
 from .base import Exact, Mechanism
 from .exact import exact_from_rule
 from .frontier import Frontier, lagrangian_point
 from .rule import MixtureRule, QuantileRule
+from distributions.errors import InputError
 
 SOLUTIONS = ("ks", "nash", "cross-nash")
 
@@ -120,11 +125,11 @@ def _refine(frontier: Frontier, i: int) -> bool:
     """Insert the supporting-line optimum inside segment i if it lies above the chord; True if inserted."""
     pts = frontier.points
     a, b = pts[i], pts[i + 1]
-    theta = frontier._chord_theta(a, b)
-    if theta is None or b.surplus - a.surplus <= 1e-12 * frontier._scale:
+    theta = frontier.chord_theta(a, b)
+    if theta is None or b.surplus - a.surplus <= 1e-12 * frontier.scale:
         return False
-    mid = lagrangian_point(frontier.dist, frontier.n, frontier.m, min(max(theta, a.theta), b.theta))
-    if mid.objective(theta) - a.objective(theta) > 1e-13 * frontier._scale and a.surplus < mid.surplus < b.surplus \
+    mid = lagrangian_point(frontier.market, min(max(theta, a.theta), b.theta))
+    if mid.objective(theta) - a.objective(theta) > 1e-13 * frontier.scale and a.surplus < mid.surplus < b.surplus \
             and mid.revenue < a.revenue:
         pts.insert(i + 1, mid)
         return True
@@ -136,7 +141,7 @@ def solve(frontier: Frontier, kind: str) -> Solution:
     from .benchmarks import opt
 
     if kind not in SOLUTIONS:
-        raise ValueError(f"solution: must be one of {', '.join(SOLUTIONS)}, got {kind!r}")
+        raise InputError("solution", f"must be one of {', '.join(SOLUTIONS)}, got {kind!r}")
     for _ in range(200):
         i, mu = _locate(kind, frontier)
         if len(frontier.points) == 1 or not _refine(frontier, i):
@@ -150,39 +155,42 @@ def solve(frontier: Frontier, kind: str) -> Solution:
         rule = MixtureRule(np.array([mu, 1 - mu]), [pts[i].rule, pts[i + 1].rule])
         p = _mix(pts[i], pts[i + 1], mu)
     return Solution(kind, p[0], p[1], rule, frontier.revenue_max, frontier.surplus_max,
-                    opt(frontier.dist, frontier.n, frontier.m), exact_from_rule(rule, frontier.dist, frontier.n))
+                    opt(frontier.market), exact_from_rule(rule, frontier.market))
 
 
-def ks_solution(dist, n, m: int = 1, frontier: Frontier | None = None) -> Solution:
+@functools.lru_cache(maxsize=128)
+def market_solution(kind: str, market: Market) -> Solution:
+    """The solution on the market's own frontier (``Frontier(market)``), computed once per market value."""
+    return solve(Frontier(market), kind)
+
+
+def ks_solution(market: Market) -> Solution:
     """The Kalai-Smorodinsky solution (Definition 4.1)."""
-    return solve(frontier or Frontier(dist, n, m), "ks")
+    return market_solution("ks", market)
 
 
-def nash_solution(dist, n, m: int = 1, frontier: Frontier | None = None) -> Solution:
+def nash_solution(market: Market) -> Solution:
     """The Nash solution (Definition 5.1): max Π (U/n)^n."""
-    return solve(frontier or Frontier(dist, n, m), "nash")
+    return market_solution("nash", market)
 
 
-def cross_side_nash_solution(dist, n, m: int = 1, frontier: Frontier | None = None) -> Solution:
+def cross_side_nash_solution(market: Market) -> Solution:
     """The cross-side Nash solution (Definition 5.2): max Π U."""
-    return solve(frontier or Frontier(dist, n, m), "cross-nash")
+    return market_solution("cross-nash", market)
 
 
 class BargainingMechanism(Mechanism):
     """The mechanism implementing a bargaining solution (CLI specs ``ks``, ``nash``, ``cross-nash``)."""
 
-    def __init__(self, kind: str, m: int = 1):
+    def __init__(self, kind: str, m: int | None = None):
         if kind not in SOLUTIONS:
-            raise ValueError(f"solution: must be one of {', '.join(SOLUTIONS)}, got {kind!r}")
-        self.kind, self.m = kind, int(m)
-        self.name = kind if self.m == 1 else f"{kind}:m={self.m}"
-        self._cache: dict = {}
+            raise InputError("solution", f"must be one of {', '.join(SOLUTIONS)}, got {kind!r}")
+        self.kind, self.m = kind, check_units(m)
+        self.name = kind if self.m in (None, 1) else f"{kind}:m={self.m}"
 
-    def solution(self, dist, n) -> Solution:
-        key = (id(dist), float(n))
-        if key not in self._cache:
-            self._cache[key] = solve(Frontier(dist, n, self.m), self.kind)
-        return self._cache[key]
+    def solution(self, market: Market) -> Solution:
+        """The solution for ``market`` (cached by the market's value, ``market_solution``)."""
+        return market_solution(self.kind, self.market_for(market))
 
-    def rule(self, dist, n):
-        return self.solution(dist, n).rule
+    def rule(self, market: Market):
+        return self.solution(market).rule

@@ -1,7 +1,10 @@
-"""The mechanism interface and its exact ex-ante values (Section 2: Π_F, U_F, WEL_F; ``shared/DESIGN.md``)."""
+"""The mechanism interface and its exact ex-ante values (Section 2: Π_F, U_F, WEL_F; ``docs/architecture.md``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from distributions.errors import InputError, InputTypeError
+from distributions.market import Market
 
 from .rule import MixtureRule, QuantileRule
 
@@ -36,30 +39,45 @@ class Exact:
 
 
 class Mechanism:
-    """A symmetric mechanism for n i.i.d. buyers and ``m`` identical units.
+    """A symmetric mechanism for the i.i.d. buyers of a ``Market`` selling m identical units.
 
-    Subclasses implement ``rule(dist, n)``: the ex-post rule (an indirect Vickrey auction in quantile space,
-    ``QuantileRule``, or an ex-ante mixture of them, ``MixtureRule``) that the simulator runs. ``exact`` and
-    ``interim`` follow from the rule (``mechanisms.exact``); subclasses with simpler closed forms may override.
+    ``m`` is the mechanism's own number of units, or None to sell the market's ``m``. Subclasses implement
+    ``rule(market)``: the ex-post rule (an indirect Vickrey auction in quantile space, ``QuantileRule``, or an
+    ex-ante mixture of them, ``MixtureRule``) that the simulator runs. ``exact`` and ``interim`` follow from the
+    rule (``mechanisms.exact``); subclasses with simpler closed forms may override.
     """
 
     name: str = "mechanism"
-    m: int = 1
+    m: int | None = None
 
-    def rule(self, dist, n) -> QuantileRule | MixtureRule:  # pragma: no cover - abstract
+    def units(self, market: Market) -> int:
+        """The number of units this mechanism sells in ``market``."""
+        return market.m if self.m is None else self.m
+
+    def market_for(self, market: Market) -> Market:
+        """``market`` with this mechanism's units, checked: a Market (``Market.iid(dist, n)``) with m <= n."""
+        if not isinstance(market, Market):
+            raise InputTypeError("market", f"expected a Market (e.g. Market.iid(dist, n)), got "
+                                           f"{type(market).__name__}")
+        m = self.units(market)
+        if m > market.n:
+            raise InputError("m", f"number of units must be at most n = {market.n:g}, got {m}")
+        return market.with_units(m)
+
+    def rule(self, market: Market) -> QuantileRule | MixtureRule:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def exact(self, dist, n) -> Exact:
+    def exact(self, market: Market) -> Exact:
         """Exact Π, U, W and units sold (Stieltjes integrals of the interim allocation; ``exact_from_rule``)."""
         from .exact import exact_from_rule
 
-        return exact_from_rule(self.rule(dist, n), dist, n)
+        return exact_from_rule(self.rule(market), self.market_for(market))
 
-    def interim(self, dist, n, q):
+    def interim(self, market: Market, q):
         """Interim allocation x(q) of a buyer at quantile q (vectorised)."""
         from .exact import interim_from_rule
 
-        return interim_from_rule(self.rule(dist, n), n, q)
+        return interim_from_rule(self.rule(market), self.market_for(market), q)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"

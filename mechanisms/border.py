@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 from scipy import special
+from distributions.errors import InputError
 
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(20)
 
@@ -28,14 +29,14 @@ def check_market(n, m: int = 1) -> tuple[float, int]:
     try:
         n = float(n)
     except (TypeError, ValueError):
-        raise ValueError(f"n: number of buyers must be a whole number >= 1, got {n!r}") from None
+        raise InputError("n", f"number of buyers must be a whole number >= 1, got {n!r}") from None
     if not (math.isfinite(n) and n >= 1) or (n < 2 ** 53 and n != math.floor(n)):
-        raise ValueError(f"n: number of buyers must be a whole number >= 1, got {n!r}")
+        raise InputError("n", f"number of buyers must be a whole number >= 1, got {n!r}")
     if isinstance(m, bool) or not float(m).is_integer() or m < 1:
-        raise ValueError(f"m: number of units must be a whole number >= 1, got {m!r}")
+        raise InputError("m", f"number of units must be a whole number >= 1, got {m!r}")
     m = int(m)
     if m > n:
-        raise ValueError(f"m: number of units must be at most n = {n:g}, got {m}")
+        raise InputError("m", f"number of units must be at most n = {n:g}, got {m}")
     return n, m
 
 
@@ -123,7 +124,7 @@ def pool_allocation(lo: float, hi: float, n: float, m: int = 1) -> float:
     over it, (X̂(hi) - X̂(lo)) / (hi - lo), computed without cancellation."""
     lo, hi = float(lo), float(hi)
     if not hi > lo:
-        raise ValueError(f"pool: need lo < hi, got ({lo}, {hi}]")
+        raise InputError("pool", f"need lo < hi, got ({lo}, {hi}]")
     if m >= n:
         return 1.0
     width = hi - lo

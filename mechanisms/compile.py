@@ -4,8 +4,8 @@ reserve, so that every mechanism honours the rule contract (``mechanisms/rule.py
 * Atoms of F (flat parts of v) always become pools: equal values tie. Where B is continuous around an atom its
   pool bids the atom's value and its next element is that value too (``add_atom_pools``).
 * At a gap of the support (a jump of v at q_c) a pool edge may bid either end of the gap: the same allocation
-  with different payments (DESIGN.md, "Gaps"). ``side="top"`` takes the top of each gap (the revenue side:
-  bid v(hi), next v(lo), reserve v(r)); ``side="bottom"`` the bottom (the surplus side: bid v(hi+), next
+  with different payments (``docs/architecture.md``, "Gaps"). ``side="top"`` takes the top of each gap (the
+  revenue side: bid v(hi), next v(lo), reserve v(r)); ``side="bottom"`` the bottom (the surplus side: bid v(hi+), next
   v(lo+), reserve v(r+)), with v(1+) = 0 below the support (a free lottery at the bottom).
 """
 from __future__ import annotations
@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from .rule import QuantileRule
+from distributions.errors import InputError
 
 SIDES = ("top", "bottom")
 
@@ -98,7 +99,7 @@ def rule_from_intervals(dist, m: int, r: float, intervals, side: str = "top") ->
     """The indirect Vickrey auction pooling the given quantile intervals and every atom below r, with the
     gap edges and the reserve on ``side`` (Appendix B.3: an ironed interval [a, b] is a pooled bid)."""
     if side not in SIDES:
-        raise ValueError(f"side: must be one of {', '.join(SIDES)}, got {side!r}")
+        raise InputError("side", f"must be one of {', '.join(SIDES)}, got {side!r}")
     r = float(r)
     for a, b in atom_intervals(dist, r):
         if a < r < b:  # never cut an atom: serve all of it (its types have one value)

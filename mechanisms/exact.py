@@ -2,7 +2,7 @@
 
 A rule (``mechanisms/rule.py``) is an indirect Vickrey auction: a bid space B whose lowest element is the
 reserve ρ, quantile pools (lo, hi] bidding ``bid`` with ``next`` the next element of B, value bids elsewhere
-below the reserve quantile r. The payment identity (DESIGN.md) gives a type of value w the utility
+below the reserve quantile r. The payment identity (``docs/architecture.md``) gives a type of value w the utility
 
     u(w) = int_0^w G(t) dt,   G(t) = the chance to win when bidding max(B ∩ [0, t])  (0 below ρ),
 
@@ -35,11 +35,14 @@ import math
 
 import numpy as np
 
+from distributions.market import Market
+
 from . import border
 from .base import Exact
 from .curves import breakpoints, curves
 from .quadrature import integrate
 from .rule import MixtureRule, QuantileRule
+from distributions.errors import InputError
 
 #: relative tolerance of the quadratures, and relative to the larger of the two (R and S) integrals
 RTOL = 1e-11
@@ -124,23 +127,25 @@ def check_atoms_pooled(rule: QuantileRule, dist) -> None:
             continue
         tol = 1e-9 * (b - a) + 1e-15 * b
         if b > rule.r + tol:
-            raise ValueError(f"rule: the reserve quantile r = {rule.r:.12g} cuts the atom at value {value:g} "
+            raise InputError("rule", f"the reserve quantile r = {rule.r:.12g} cuts the atom at value {value:g} "
                              f"(quantiles ({a:.12g}, {b:.12g}])")
         inside = np.any((rule.pool_lo <= a + tol) & (rule.pool_hi >= b - tol))
         if not inside:
-            raise ValueError(f"rule: the atom at value {value:g} (quantiles ({a:.12g}, {b:.12g}]) is not inside a "
+            raise InputError("rule", f"the atom at value {value:g} (quantiles ({a:.12g}, {b:.12g}]) is not inside a "
                              f"pool; build rules with mechanisms.compile")
 
 
-def exact_from_rule(rule: QuantileRule | MixtureRule, dist, n) -> Exact:
-    """Exact Π, U, W and units sold of a rule for n i.i.d. buyers from ``dist`` (module doc)."""
+def exact_from_rule(rule: QuantileRule | MixtureRule, market: Market) -> Exact:
+    """Exact Π, U, W and units sold of a rule for the market's n i.i.d. buyers (module doc); the rule's own m
+    units."""
     if isinstance(rule, MixtureRule):
         total = None
         for p, comp in zip(rule.probs, rule.rules):
-            part = exact_from_rule(comp, dist, n).scaled(float(p))
+            part = exact_from_rule(comp, market).scaled(float(p))
             total = part if total is None else total + part
         return total
-    n, m = border.check_market(n, rule.m)
+    dist = market.dist
+    n, m = border.check_market(market.n, rule.m)
     r, rho = float(rule.r), float(rule.reserve)
     if r <= 0.0:
         return Exact(0.0, 0.0, 0.0, 0.0, n)
@@ -158,12 +163,12 @@ def exact_from_rule(rule: QuantileRule | MixtureRule, dist, n) -> Exact:
     return Exact(n * pi, n * u, n * (pi + u), border.units_sold(r, n, m), n)
 
 
-def interim_from_rule(rule: QuantileRule | MixtureRule, n, q):
+def interim_from_rule(rule: QuantileRule | MixtureRule, market: Market, q):
     """Interim allocation x(q): X̂' on value bids, the pool average on pools, 0 above r; mixtures average."""
     q = np.asarray(q, dtype=float)
     if isinstance(rule, MixtureRule):
-        return sum(float(p) * interim_from_rule(c, n, q) for p, c in zip(rule.probs, rule.rules))
-    n, m = border.check_market(n, rule.m)
+        return sum(float(p) * interim_from_rule(c, market, q) for p, c in zip(rule.probs, rule.rules))
+    n, m = border.check_market(market.n, rule.m)
     x = np.where(q <= rule.r, border.X_hat_prime(q, n, m), 0.0)
     for lo, hi in zip(rule.pool_lo, rule.pool_hi):
         x = np.where((q > lo) & (q <= hi), border.pool_allocation(lo, hi, n, m), x)

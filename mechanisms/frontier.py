@@ -20,11 +20,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from distributions.errors import InputError, InputTypeError
+from distributions.market import Market
+
 from . import border
 from .base import Exact
-from .compile import rule_from_intervals
 from .exact import exact_from_rule
-from .ironing import Curve, iron
+from .optimal import lagrangian_rule
 from .rule import MixtureRule, QuantileRule
 
 #: weight of the right end (θ = 1 would ignore revenue among the surplus maximisers)
@@ -69,32 +71,36 @@ def describe_rule(rule: QuantileRule) -> str:
     return "; ".join(parts)
 
 
-def lagrangian_point(dist, n, m: int, theta: float) -> ExtremePoint:
-    """M*_θ and its exact values: iron R_λ, λ = θ/(1-θ) (Proposition B.6), build the indirect Vickrey auction."""
+def lagrangian_point(market: Market, theta: float) -> ExtremePoint:
+    """M*_θ and its exact values: iron R_λ, λ = θ/(1-θ) (Proposition B.6), build the indirect Vickrey auction
+    (``optimal.lagrangian_rule``, cached by the market's value)."""
     lam = math.inf if theta >= 1.0 else theta / (1.0 - theta)
-    curve = Curve.mixed(lam)
-    ironing = iron(dist, curve, n, r=dist.q_m if theta == 0 else None)
-    rule = rule_from_intervals(dist, m, ironing.r, ironing.intervals, side=curve.side)
-    return ExtremePoint(float(theta), rule, exact_from_rule(rule, dist, n))
+    rule = lagrangian_rule(lam, market)
+    return ExtremePoint(float(theta), rule, exact_from_rule(rule, market))
 
 
 class Frontier:
-    """The Pareto frontier for (dist, n, m): extreme points sorted by surplus, Π(U) between them."""
+    """The Pareto frontier of a market (i.i.d. buyers, m units): extreme points sorted by surplus, Π(U) between
+    them."""
 
-    def __init__(self, dist, n, m: int = 1, tol: float = 1e-6, max_points: int = 200):
-        n, m = border.check_market(n, m)
+    def __init__(self, market: Market, tol: float = 1e-6, max_points: int = 200):
+        if not isinstance(market, Market):
+            raise InputTypeError("market", f"expected a Market (e.g. Market.iid(dist, n)), got "
+                                           f"{type(market).__name__}")
+        n, m = border.check_market(market.n, market.m)
         if not (tol > 0 and math.isfinite(tol)):
-            raise ValueError(f"tol: must be a positive number, got {tol!r}")
-        self.dist, self.n, self.m, self.tol, self.max_points = dist, n, m, tol, int(max_points)
-        left = lagrangian_point(dist, n, m, 0.0)
-        right = lagrangian_point(dist, n, m, THETA_MAX)
+            raise InputError("tol", f"must be a positive number, got {tol!r}")
+        self.market = market
+        self.dist, self.n, self.m, self.tol, self.max_points = market.dist, n, m, tol, int(max_points)
+        left = lagrangian_point(market, 0.0)
+        right = lagrangian_point(market, THETA_MAX)
         self.revenue_max = left.revenue  # Π*
         self.surplus_max = right.surplus  # U*
-        self._scale = max(abs(self.revenue_max), abs(self.surplus_max), 1e-300)
+        self.scale = max(abs(self.revenue_max), abs(self.surplus_max), 1e-300)
         self.points = self._dedupe(self._search(left, right))
 
     # ------------------------------------------------------------------ construction
-    def _chord_theta(self, a: ExtremePoint, b: ExtremePoint) -> float | None:
+    def chord_theta(self, a: ExtremePoint, b: ExtremePoint) -> float | None:
         """θ at which a and b are equally good; None if b does not trade revenue for surplus against a."""
         d_pi, d_u = a.revenue - b.revenue, b.surplus - a.surplus
         if d_pi <= 0 or d_u <= 0:
@@ -103,10 +109,10 @@ class Frontier:
 
     def _probe(self, a: ExtremePoint, b: ExtremePoint):
         """(gain, M*_θ*) for the segment a-b: how far the supporting-line optimum lies above the chord."""
-        theta = self._chord_theta(a, b)
+        theta = self.chord_theta(a, b)
         if theta is None:
             return 0.0, None
-        mid = lagrangian_point(self.dist, self.n, self.m, min(max(theta, a.theta), b.theta))
+        mid = lagrangian_point(self.market, min(max(theta, a.theta), b.theta))
         if not a.surplus < mid.surplus < b.surplus:
             return 0.0, None
         return mid.objective(theta) - a.objective(theta), mid
@@ -122,7 +128,7 @@ class Frontier:
             nonlocal evals, tie
             gain, mid = self._probe(a, b)
             evals += 1
-            if mid is not None and gain > self.tol * self._scale:
+            if mid is not None and gain > self.tol * self.scale:
                 tie += 1
                 heapq.heappush(heap, (-gain, tie, a, mid, b))
 
@@ -138,11 +144,11 @@ class Frontier:
         pts = sorted(pts, key=lambda p: (p.surplus, -p.revenue))
         keep: list[ExtremePoint] = []
         for p in pts:
-            if keep and abs(p.surplus - keep[-1].surplus) <= 1e-12 * self._scale \
-                    and abs(p.revenue - keep[-1].revenue) <= 1e-12 * self._scale:
+            if keep and abs(p.surplus - keep[-1].surplus) <= 1e-12 * self.scale \
+                    and abs(p.revenue - keep[-1].revenue) <= 1e-12 * self.scale:
                 continue
             # drop points below the frontier (dominated): revenue must fall as surplus rises
-            while keep and p.revenue >= keep[-1].revenue - 1e-12 * self._scale:
+            while keep and p.revenue >= keep[-1].revenue - 1e-12 * self.scale:
                 keep.pop()
             keep.append(p)
         return keep
@@ -157,8 +163,8 @@ class Frontier:
         """(index i, ν) with U = (1-ν) U_i + ν U_{i+1}."""
         U = float(U)
         lo, hi = self.surplus_min, self.surplus_max
-        if not (lo - 1e-12 * self._scale <= U <= hi + 1e-12 * self._scale):
-            raise ValueError(f"U: must lie in [U(Myerson), U*] = [{lo:.6g}, {hi:.6g}], got {U:.6g}")
+        if not (lo - 1e-12 * self.scale <= U <= hi + 1e-12 * self.scale):
+            raise InputError("U", f"must lie in [U(Myerson), U*] = [{lo:.6g}, {hi:.6g}], got {U:.6g}")
         us = np.array([p.surplus for p in self.points])
         i = int(np.clip(np.searchsorted(us, U, side="right") - 1, 0, max(len(us) - 2, 0)))
         if len(us) == 1:

@@ -6,8 +6,8 @@ Proposition B.6). Where the hull C̄ lies above C (an ironed interval) the optim
 r = sup argmax C̄ is the reserve quantile.
 
 Jumps of v (gaps of the support) make C jump by b·q·(v(q+) - v(q)): both one-sided limits enter the hull
-(DESIGN.md), and since only the higher one can be a hull vertex, the hull takes the top of a gap when b >= 0
-(the revenue side) and the bottom when b < 0 (the surplus side). Below the support v(1+) = 0, so the point
+(``docs/architecture.md``, "Gaps"), and since only the higher one can be a hull vertex, the hull takes the top
+of a gap when b >= 0 (the revenue side) and the bottom when b < 0 (the surplus side). Below the support v(1+) = 0, so the point
 (1, a·V(1)) enters too: giving the lowest types the whole reserve (a free lottery at the bottom) is how the
 surplus side reaches U* when v(1) > 0.
 
@@ -24,10 +24,10 @@ import math
 import weakref
 from dataclasses import dataclass, field
 
-import numba
 import numpy as np
 
 from .curves import breakpoints
+from distributions.errors import InputError
 
 #: an edge of the hull is an ironed interval when the curve dips below it by more than this (relative)
 DEPTH_TOL = 1e-9
@@ -35,8 +35,9 @@ DEPTH_TOL = 1e-9
 FLAT_TOL = 1e-12
 
 
-class UnboundedError(ValueError):
-    """The curve is infinite somewhere (E[v] = ∞, or R unbounded near q = 0): the optimum is +∞."""
+class UnboundedError(InputError):
+    """The curve is infinite somewhere (E[v] = ∞, or R unbounded near q = 0): the optimum is +∞. Bad input
+    for anything that needs the optimum's mechanism; the benchmarks report +∞ instead."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class Curve:
         """The paper's R_λ = λV + (1-λ)R (λ >= 0); λ = inf gives S (the limit of R_λ / λ)."""
         lam = float(lam)
         if math.isnan(lam) or lam < 0:
-            raise ValueError(f"lambda: must be >= 0 (inf allowed), got {lam!r}")
+            raise InputError("lambda", f"must be >= 0 (inf allowed), got {lam!r}")
         return cls.surplus() if math.isinf(lam) else cls(lam, 1.0 - lam)
 
     @property
@@ -122,25 +123,9 @@ def hull_grid(n: float | None = None) -> np.ndarray:
 
 def upper_hull(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Indices of the upper concave hull of points sorted by strictly increasing x (monotone chain)."""
-    return _upper_hull(np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64))
+    from .hull import upper_hull_indices  # numba, loaded on the first hull
 
-
-@numba.njit(cache=True)
-def _upper_hull(x, y):
-    hull = np.empty(len(x), dtype=np.int64)
-    k = 0
-    for i in range(len(x)):
-        while k >= 2:
-            a, b = hull[k - 2], hull[k - 1]
-            # pop b unless it lies strictly above the chord a-i (slopes, not cross products: at q ~ 1e-300 the
-            # products underflow)
-            if (y[b] - y[a]) / (x[b] - x[a]) <= (y[i] - y[a]) / (x[i] - x[a]):
-                k -= 1
-            else:
-                break
-        hull[k] = i
-        k += 1
-    return hull[:k].copy()
+    return upper_hull_indices(np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64))
 
 
 class _Samples:
@@ -207,8 +192,8 @@ class _Points:
         c = self.samples.curve(self.curve)
         inner = self.samples.q > 0
         if not np.all(np.isfinite(c[inner])):
-            raise UnboundedError("dist: the curve to iron is infinite (an infinite mean, or R unbounded as "
-                                 "q -> 0): the optimum is unbounded")
+            raise UnboundedError("dist", "the curve to iron is infinite (an infinite mean, or R unbounded as "
+                                         "q -> 0): the optimum is unbounded")
         keep = np.isfinite(c)
         self.q, self.c = self.samples.q[keep], c[keep]
 

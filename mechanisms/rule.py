@@ -10,7 +10,7 @@ function in value space. ``QuantileRule`` is that description:
 * a buyer with q in a pool (pool_lo[k], pool_hi[k]] bids pool_bid[k] -- an ironed interval / a gap of the bid
   space, or an atom of F (a flat part of v, where equal values tie); ties are broken uniformly at random;
 * any other buyer with q <= r bids her value v(q);
-* payments follow the DSIC payment identity of ``shared/DESIGN.md`` (the winner pays b - (1/x(b)) int_0^b x,
+* payments follow the DSIC payment identity of ``docs/architecture.md`` (the winner pays b - (1/x(b)) int_0^b x,
   x(t) her chance to win had she bid max(B cap [0, t])). Group the bidders into levels of equal bid, highest
   first (a pool is one level of its size c; a value bid is a level of size 1) and fill the m slots from the
   top. Let T be the first level that does not win entirely, with s >= 0 of its c members winning (a uniformly
@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from distributions.errors import InputError
 
 
 @dataclass
@@ -48,15 +49,15 @@ class QuantileRule:
             setattr(self, name, np.ascontiguousarray(np.asarray(getattr(self, name), dtype=np.float64)))
         k = len(self.pool_lo)
         if not (len(self.pool_hi) == len(self.pool_bid) == len(self.pool_next) == k):
-            raise ValueError("pools: pool_lo, pool_hi, pool_bid and pool_next must have the same length")
+            raise InputError("pools", "pool_lo, pool_hi, pool_bid and pool_next must have the same length")
         if int(self.m) < 1:
-            raise ValueError(f"m: number of units must be >= 1, got {self.m}")
+            raise InputError("m", f"number of units must be >= 1, got {self.m}")
         self.m = int(self.m)
         if not (0.0 <= self.r <= 1.0):
-            raise ValueError(f"r: reserve quantile must lie in [0, 1], got {self.r}")
+            raise InputError("r", f"reserve quantile must lie in [0, 1], got {self.r}")
         if k and (np.any(self.pool_hi <= self.pool_lo) or np.any(self.pool_lo[1:] < self.pool_hi[:-1])
                   or self.pool_lo[0] < 0 or self.pool_hi[-1] > self.r + 1e-15):
-            raise ValueError("pools: must be disjoint, sorted, non-empty intervals inside [0, r]")
+            raise InputError("pools", "must be disjoint, sorted, non-empty intervals inside [0, r]")
 
 
 @dataclass
@@ -69,9 +70,9 @@ class MixtureRule:
     def __post_init__(self):
         self.probs = np.asarray(self.probs, dtype=np.float64)
         if len(self.probs) != len(self.rules) or len(self.rules) == 0:
-            raise ValueError("probs: need one probability per component")
+            raise InputError("probs", "need one probability per component")
         if np.any(~np.isfinite(self.probs)) or np.any(self.probs < 0) or abs(self.probs.sum() - 1) > 1e-9:
-            raise ValueError(f"probs: must be >= 0 and sum to 1, got {self.probs.tolist()}")
+            raise InputError("probs", f"must be >= 0 and sum to 1, got {self.probs.tolist()}")
 
 
 def as_mixture(rule: QuantileRule | MixtureRule) -> MixtureRule:

@@ -1,4 +1,4 @@
-"""Mechanism spec strings of the command line (``shared/DESIGN.md``).
+"""Mechanism spec strings of the command line (``docs/architecture.md``).
 
     spa | spa:reserve=R | spa:reserve=monopoly | myerson | lottery | posted:price=P (n = 1)
     vcg:m=M | vcg:m=M,reserve=R | buyer-offer:m=M | myerson:m=M
@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import re
 
+from distributions.market import Market
+
 from .auctions import ExAnteMixture, IndirectVickrey, Lottery, PostedPrice, SecondPrice
 from .optimal import Myerson
+from distributions.errors import InputError
 
 ALLOWED = ("spa", "spa:reserve=R", "spa:reserve=monopoly", "myerson", "lottery", "posted:price=P", "vcg:m=M",
            "vcg:m=M,reserve=R", "buyer-offer:m=M", "ivickrey:bids=0-1/2/3-inf,reserve=R", "mix:0.3*spa+0.7*lottery",
@@ -29,12 +32,12 @@ def _params(name: str, body: str, allowed: tuple[str, ...]) -> dict[str, str]:
         key, eq, value = item.partition("=")
         key = key.strip().lower()
         if not eq or not value.strip():
-            raise ValueError(f"mechanism: malformed parameter {item!r} of {name}; expected key=value")
+            raise InputError("mechanism", f"malformed parameter {item!r} of {name}; expected key=value")
         if key not in allowed:
             ok = ", ".join(allowed) if allowed else "none"
-            raise ValueError(f"{key}: not a parameter of {name}; allowed: {ok}")
+            raise InputError(key, f"not a parameter of {name}; allowed: {ok}")
         if key in out:
-            raise ValueError(f"{key}: given twice")
+            raise InputError(key, f"given twice")
         out[key] = value.strip()
     return out
 
@@ -43,15 +46,16 @@ def _number(key: str, text: str) -> float:
     try:
         return float(text)
     except ValueError:
-        raise ValueError(f"{key}: expected a number, got {text!r}") from None
+        raise InputError(key, f"expected a number, got {text!r}") from None
 
 
-def _units(kw) -> int:
+def _units(kw) -> int | None:
+    """The spec's m, or None (the market's units) when not given."""
     if "m" not in kw:
-        return 1
+        return None
     value = _number("m", kw["m"])
     if not value.is_integer() or value < 1:
-        raise ValueError(f"m: number of units must be a whole number >= 1, got {kw['m']!r}")
+        raise InputError("m", f"number of units must be a whole number >= 1, got {kw['m']!r}")
     return int(value)
 
 
@@ -61,7 +65,7 @@ def parse_bids(text: str) -> list:
     for part in text.split("/"):
         match = _PIECE.match(part)
         if not match:
-            raise ValueError(f"bids: cannot read {part!r}; use points b and intervals lo-hi separated by '/', "
+            raise InputError("bids", f"cannot read {part!r}; use points b and intervals lo-hi separated by '/', "
                              f"e.g. 0-1/2/3-inf")
         lo, hi = match.group(1), match.group(2)
         pieces.append(float(lo) if hi is None else (float(lo), float(hi)))
@@ -82,23 +86,23 @@ def _split_top(text: str) -> list[str]:
     return [p.strip() for p in parts]
 
 
-def _mixture(body: str, dist, n):
+def _mixture(body: str, market):
     comps = []
     for term in _split_top(body):
         p, star, inner = term.partition("*")
         inner = inner.strip()
         if not star or not inner:
-            raise ValueError(f"mix: term {term!r} must look like P*SPEC, e.g. mix:0.3*spa+0.7*lottery")
+            raise InputError("mix", f"term {term!r} must look like P*SPEC, e.g. mix:0.3*spa+0.7*lottery")
         if inner.startswith("(") and inner.endswith(")"):
             inner = inner[1:-1]
-        comps.append((_number("mix", p), parse_mechanism(inner, dist, n)))
+        comps.append((_number("mix", p), parse_mechanism(inner, market)))
     return ExAnteMixture(comps)
 
 
-def parse_mechanism(spec: str, dist=None, n=None):
-    """Build a Mechanism from a spec string (module doc). ``n`` lets a posted price check n = 1 early."""
+def parse_mechanism(spec: str, market: Market | None = None):
+    """Build a Mechanism from a spec string (module doc). ``market`` lets a posted price check n = 1 early."""
     if not isinstance(spec, str) or not spec.strip():
-        raise ValueError("mechanism: empty mechanism spec; allowed: " + ", ".join(ALLOWED))
+        raise InputError("mechanism", "empty mechanism spec; allowed: " + ", ".join(ALLOWED))
     name, _, body = spec.strip().partition(":")
     name = name.strip().lower()
     if name == "spa":
@@ -113,25 +117,25 @@ def parse_mechanism(spec: str, dist=None, n=None):
         return Myerson(_units(_params(name, body, ("m",))))
     if name == "lottery":
         _params(name, body, ())
-        return Lottery(1)
+        return Lottery()
     if name == "buyer-offer":
         return Lottery(_units(_params(name, body, ("m",))))
     if name == "posted":
         kw = _params(name, body, ("price",))
         if "price" not in kw:
-            raise ValueError("price: posted needs a price, e.g. posted:price=0.7")
-        if n is not None and float(n) != 1.0:
-            raise ValueError(f"n: posted:price=P is a single-buyer mechanism (n = 1), got n = {n}")
+            raise InputError("price", "posted needs a price, e.g. posted:price=0.7")
+        if market is not None and market.n != 1:
+            raise InputError("n", f"posted:price=P is a single-buyer mechanism (n = 1), got n = {market.n}")
         return PostedPrice(_number("price", kw["price"]))
     if name == "ivickrey":
         kw = _params(name, body, ("bids", "reserve", "m"))
         if "bids" not in kw:
-            raise ValueError("bids: ivickrey needs a bid space, e.g. ivickrey:bids=0-1/2/3-inf,reserve=0.5")
+            raise InputError("bids", "ivickrey needs a bid space, e.g. ivickrey:bids=0-1/2/3-inf,reserve=0.5")
         return IndirectVickrey(parse_bids(kw["bids"]), _number("reserve", kw.get("reserve", "0")), _units(kw))
     if name == "mix":
-        return _mixture(body, dist, n)
+        return _mixture(body, market)
     if name in ("ks", "nash", "cross-nash"):
         from .bargaining import BargainingMechanism
 
         return BargainingMechanism(name, _units(_params(name, body, ("m",))))
-    raise ValueError(f"mechanism: unknown mechanism {name!r}; allowed: " + ", ".join(ALLOWED))
+    raise InputError("mechanism", f"unknown mechanism {name!r}; allowed: " + ", ".join(ALLOWED))

@@ -1,4 +1,4 @@
-"""Throughput benchmarks (``shared/DESIGN.md`` "Performance budget"), reported as ratios within one run.
+"""Throughput benchmarks (``docs/architecture.md`` "Performance budget"), reported as ratios within one run.
 
 Section ``profile``: second-price, second-price with the monopoly reserve and the lottery run together (common
 random numbers) on exponential(1) values by ``simulator.simulate`` in profile mode, against a vectorised numpy
@@ -29,16 +29,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-
-from mechanisms.rule import QuantileRule  # noqa: E402
-from simulator import simulate  # noqa: E402
+from distributions import Market
+from mechanisms.rule import QuantileRule
+from simulator import simulate
 
 RATE = 1.0
 RESERVE = 1.0 / RATE  # monopoly reserve of exponential(rate): 1/rate, quantile e^{-1}
@@ -93,12 +90,12 @@ def _timed(fn, min_seconds: float):
 
 def profile_section(ns, seconds: float) -> list[dict]:
     rules = bench_rules()
-    simulate(rules, "exponential:rate=1", 10, samples=1000, seed=0, mode="profile", exact=False,
+    simulate(rules, Market.iid("exponential:rate=1", 10), samples=1000, seed=0, mode="profile", exact=False,
              benchmarks=False)  # compile
     rows = []
     for n in ns:
         base = max(1, (1 << 20) // n)
-        s_sim, t_sim = _timed(lambda k: simulate(rules, "exponential:rate=1", n, samples=base * k, seed=1,
+        s_sim, t_sim = _timed(lambda k: simulate(rules, Market.iid("exponential:rate=1", n), samples=base * k, seed=1,
                                                   mode="profile", exact=False, benchmarks=False, progress=False),
                               seconds)
         s_np, t_np = _timed(lambda k: numpy_auctions(base * k, n), seconds)
@@ -161,7 +158,7 @@ def _torch_cuda():
 
 
 def cuda_section(ns, seconds: float) -> list[dict]:
-    from simulator import backend_cuda
+    from simulator.backends import cuda_backend as backend_cuda
 
     try:
         device = backend_cuda.describe()
@@ -173,14 +170,14 @@ def cuda_section(ns, seconds: float) -> list[dict]:
     rules = bench_rules()
     run = dict(exact=False, benchmarks=False, progress=False, backend="cuda")
     for mode in ("profile", "orderstat"):  # compile both kernels before timing
-        simulate(rules, "exponential:rate=1", 10, samples=64, seed=0, mode=mode, **run)
+        simulate(rules, Market.iid("exponential:rate=1", 10), samples=64, seed=0, mode=mode, **run)
     torch_ok, why = (False, "CUDA simulator") if sim else _torch_cuda()
     if not torch_ok:
         print(f"cuda     torch comparison skipped: {why}", flush=True)
     rows = []
     for n in ns:
         base = 1 if sim else max(1, (1 << 24) // n)
-        s_gpu, t_gpu = _timed(lambda k: simulate(rules, "exponential:rate=1", n, samples=base * k, seed=1,
+        s_gpu, t_gpu = _timed(lambda k: simulate(rules, Market.iid("exponential:rate=1", n), samples=base * k, seed=1,
                                                  mode="profile", **run), seconds)
         rate = base * s_gpu * n / t_gpu
         row = {"section": "cuda", "mode": "profile", "n": n, "simulator_values_per_s": rate}
@@ -197,7 +194,7 @@ def cuda_section(ns, seconds: float) -> list[dict]:
         print(line, flush=True)
     for n in ORDERSTAT_NS:
         base = 1 if sim else 1 << 20
-        s_os, t_os = _timed(lambda k: simulate(rules, "exponential:rate=1", n, samples=base * k, seed=1,
+        s_os, t_os = _timed(lambda k: simulate(rules, Market.iid("exponential:rate=1", n), samples=base * k, seed=1,
                                                mode="orderstat", **run), seconds)
         rate = base * s_os / t_os
         rows.append({"section": "cuda", "mode": "orderstat", "n": n, "auctions_per_s": rate})
@@ -214,10 +211,10 @@ def orderstat_section(ns, seconds: float) -> list[dict]:
     rules = bench_rules()
     run = dict(exact=False, benchmarks=False, progress=False)
     for mode in ("orderstat", "profile"):  # compile
-        simulate(rules, "exponential:rate=1", 10, samples=1000, seed=0, mode=mode, **run)
+        simulate(rules, Market.iid("exponential:rate=1", 10), samples=1000, seed=0, mode=mode, **run)
 
     def rate(n, mode, base):
-        s, t = _timed(lambda k: simulate(rules, "exponential:rate=1", n, samples=base * k, seed=1, mode=mode,
+        s, t = _timed(lambda k: simulate(rules, Market.iid("exponential:rate=1", n), samples=base * k, seed=1, mode=mode,
                                          **run), seconds)
         return base * s / t
 
@@ -271,7 +268,7 @@ def main(argv=None) -> int:
 
 
 def _parallel_ran() -> bool:
-    simulate(bench_rules(), "exponential:rate=1", 10, samples=1000, seed=0, exact=False, benchmarks=False)
+    simulate(bench_rules(), Market.iid("exponential:rate=1", 10), samples=1000, seed=0, exact=False, benchmarks=False)
     return True
 
 

@@ -28,7 +28,8 @@ import sys
 
 import numpy as np
 
-import _paper
+from simulator.paper import cli_args
+from simulator.paper.reproduce import SOLUTIONS, ci_contains, market_seed, simulate_rules, write_csv
 
 GALLERY = (
     ("regular_antimhr", "lomax:shape=3", 3, "regular, anti-MHR: Theorem 3.4", "thm34"),
@@ -118,56 +119,75 @@ def pooled_text(dist, rule) -> str:
 
 
 def main(argv=None) -> int:
-    p = _paper.parser("gallery", __doc__.splitlines()[0], samples=100_000, quick_samples=5000)
-    args = _paper.parse(p, argv)
+    p = cli_args.parser("gallery", __doc__.splitlines()[0], samples=100_000, quick_samples=5000)
+    args = cli_args.parse(p, argv)
     import pandas as pd
 
-    from distributions import parse_spec
+    tol = 1e-4 if args.quick else 1e-7
+    checks = [gallery_market(key, spec, n, label, kind, tol, args) for key, spec, n, label, kind in GALLERY]
+    write_csv(cli_args.out(args, "gallery.csv"), pd.DataFrame(checks))
+    print_report(checks)
+    cli_args.finish(args, "gallery", {"frontier_tol": tol})
+    return 0
+
+
+def gallery_market(key: str, spec: str, n, label: str, kind, tol: float, args) -> dict:
+    """One class of the gallery: the frontier, its three solutions simulated, the structure theorem checked on
+    the extreme points (Theorems 3.4, 3.5, 3.7), gallery_<key>.csv and gallery_<key>.png. Returns its row of
+    gallery.csv."""
+    from distributions import Market
     from mechanisms.auctions import SecondPrice
     from mechanisms.bargaining import solve
     from mechanisms.frontier import Frontier
-    from simulator.paper import SOLUTIONS, ci_contains, market_seed, simulate_rules
-    from simulator.plots import plot_frontier_structure
 
-    tol = 1e-4 if args.quick else 1e-7
-    checks = []
-    for key, spec, n, label, kind in GALLERY:
-        d = parse_spec(spec, n=n)
-        F = Frontier(d, n, tol=tol)
-        sols = {k: solve(F, k) for k in SOLUTIONS}
-        u_plus = SecondPrice(0.0).exact(d, n).surplus
-        seed = market_seed(args.seed, "gallery", spec, n)
-        sim, info = simulate_rules([(k, s.rule) for k, s in sols.items()], d, n, args.samples, seed, args.budget)
-        result = structure_checks(F, kind, u_plus) if kind else {}
-        covered = []
-        if sim is not None:
-            for k, s in sols.items():
-                for metric in ("revenue", "surplus"):
-                    _, _, lo, hi = sim[k][metric]
-                    covered.append(ci_contains(lo, hi, getattr(s.exact, metric)))
-        checks.append({"class": key, "distribution": d.spec, "n": n, "shape": str(d.shape_class()),
-                       "theorem": label, "extreme_points": len(F.points), "U_myerson": F.surplus_min,
-                       "U_plus_spa": u_plus, "U_star": F.surplus_max, "revenue_max": F.revenue_max,
-                       **{f"{k}_welfare_ratio": s.welfare_ratio for k, s in sols.items()},
-                       "sim_samples": info["samples"], "sim_seed": seed, "sim_mode": info["mode"],
-                       "sim_cis_containing_exact": f"{sum(covered)} of {len(covered)}" if covered else info["note"],
-                       **{f"check: {k}": v for k, v in result.items()}})
-        frame = F.to_frame()
-        frame["pooled"] = [pooled_text(d, pt.rule) for pt in F.points]
-        frame.insert(0, "n", n)
-        frame.insert(0, "distribution", d.spec)
-        frame.to_csv(_paper.out(args, f"gallery_{key}.csv"), index=False)
-        markers = {"U+ = U(SPA)": u_plus} if kind == "thm37" and F.surplus_min < u_plus < F.surplus_max else {}
-        verdict = ", ".join(f"{k}: {'yes' if v is True else ('NO' if v is False else v)}" for k, v in result.items())
-        plot_frontier_structure(F, sols, _paper.out(args, f"gallery_{key}.png"), sim=sim,
-                                title=f"{label}\n{d.spec}, n = {n:g}\nlibrary class: {d.shape_class()}",
-                                markers=markers,
-                                note=(f"checked on the {len(F.points)} extreme points: {verdict}" if verdict else
-                                      f"{len(F.points)} extreme points; no structure theorem for general F")
-                                + (f" | blue +: simulated solutions, {info['samples']} auctions" if sim else ""))
-        print(f"  {key}: {len(F.points)} extreme points; {verdict or 'no theorem'}", file=sys.stderr, flush=True)
-    table = pd.DataFrame(checks)
-    table.to_csv(_paper.out(args, "gallery.csv"), index=False)
+    market = Market.iid(spec, n)
+    d = market.dist
+    F = Frontier(market, tol=tol)
+    sols = {k: solve(F, k) for k in SOLUTIONS}
+    u_plus = SecondPrice(0.0).exact(market).surplus
+    seed = market_seed(args.seed, "gallery", spec, n)
+    sim, info = simulate_rules([(k, s.rule) for k, s in sols.items()], market, args.samples, seed, args.budget)
+    result = structure_checks(F, kind, u_plus) if kind else {}
+    covered = []
+    if sim is not None:
+        for k, s in sols.items():
+            for metric in ("revenue", "surplus"):
+                _, _, lo, hi = sim[k][metric]
+                covered.append(ci_contains(lo, hi, getattr(s.exact, metric)))
+    row = {"class": key, "distribution": d.spec, "n": n, "shape": str(d.shape_class()),
+           "theorem": label, "extreme_points": len(F.points), "U_myerson": F.surplus_min,
+           "U_plus_spa": u_plus, "U_star": F.surplus_max, "revenue_max": F.revenue_max,
+           **{f"{k}_welfare_ratio": s.welfare_ratio for k, s in sols.items()},
+           "sim_samples": info["samples"], "sim_seed": seed, "sim_mode": info["mode"],
+           "sim_cis_containing_exact": f"{sum(covered)} of {len(covered)}" if covered else info["note"],
+           **{f"check: {k}": v for k, v in result.items()}}
+    frame = F.to_frame()
+    frame["pooled"] = [pooled_text(d, pt.rule) for pt in F.points]
+    frame.insert(0, "n", n)
+    frame.insert(0, "distribution", d.spec)
+    write_csv(cli_args.out(args, f"gallery_{key}.csv"), frame)
+    verdict = ", ".join(f"{k}: {'yes' if v is True else ('NO' if v is False else v)}" for k, v in result.items())
+    plot_market(F, sols, sim, info, key, label, kind, u_plus, verdict, args)
+    print(f"  {key}: {len(F.points)} extreme points; {verdict or 'no theorem'}", file=sys.stderr, flush=True)
+    return row
+
+
+def plot_market(F, sols, sim, info, key, label, kind, u_plus, verdict: str, args) -> None:
+    """gallery_<key>.png: the frontier over the structure of its mechanisms, U+ = U(SPA) marked for MHR."""
+    from simulator.paper.plots import plot_frontier_structure
+
+    d, n = F.dist, F.n
+    markers = {"U+ = U(SPA)": u_plus} if kind == "thm37" and F.surplus_min < u_plus < F.surplus_max else {}
+    plot_frontier_structure(F, sols, cli_args.out(args, f"gallery_{key}.png"), sim=sim,
+                            title=f"{label}\n{d.spec}, n = {n:g}\nlibrary class: {d.shape_class()}",
+                            markers=markers,
+                            note=(f"checked on the {len(F.points)} extreme points: {verdict}" if verdict else
+                                  f"{len(F.points)} extreme points; no structure theorem for general F")
+                            + (f" | blue +: simulated solutions, {info['samples']} auctions" if sim else ""))
+
+
+def print_report(checks: list[dict]) -> None:
+    """Per class: the frontier's range, the solutions' W/OPT, CI coverage, and each structure check."""
     print("Frontier gallery: structure of the Pareto-optimal mechanisms, checked on the extreme points\n")
     for r in checks:
         print(f"{r['theorem']}  --  {r['distribution']}, n = {r['n']:g} [{r['shape']}]")
@@ -180,8 +200,6 @@ def main(argv=None) -> int:
                 print(f"   {k[7:]}: {'holds' if v is True else ('FAILS' if v is False else v)}")
     fails = [(r["class"], k) for r in checks for k, v in r.items() if k.startswith("check: ") and v is False]
     print("\nall structure checks hold" if not fails else f"\nstructure checks failing: {fails}")
-    _paper.finish(args, "gallery", {"frontier_tol": tol})
-    return 0
 
 
 if __name__ == "__main__":

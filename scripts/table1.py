@@ -25,7 +25,8 @@ from __future__ import annotations
 import math
 import sys
 
-import _paper
+from simulator.paper import cli_args
+from simulator.paper.reproduce import SOLUTIONS, bargaining_cells, cell_text, write_csv, write_text
 
 DISTRIBUTIONS = (
     ("lomax:shape=3", "regular, anti-MHR"),
@@ -41,16 +42,45 @@ NS = (1, 2, 10, 100, 10_000, 1_000_000, 1e12, 1e30)
 QUICK_NS = (1, 100, 1e30)
 
 
-def main(argv=None) -> int:
-    p = _paper.parser("table1", __doc__.splitlines()[0], samples=100_000, quick_samples=4000)
-    args = _paper.parse(p, argv)
-    import pandas as pd
+FIRST_COLUMNS = ["distribution", "paper_class", "shape", "n", "solution", "welfare_ratio", "bound", "bound_source",
+                 "meets_bound", "bounds", "sim_welfare_ratio", "sim_welfare_ratio_ci_low", "sim_welfare_ratio_ci_high",
+                 "welfare_ci_contains_exact", "welfare_z", "sim_mode", "sim_samples", "sim_note", "sim_warnings"]
 
-    from simulator.paper import SOLUTIONS, bargaining_cells, cell_text
-    from simulator.plots import plot_table1
+
+def main(argv=None) -> int:
+    p = cli_args.parser("table1", __doc__.splitlines()[0], samples=100_000, quick_samples=4000)
+    args = cli_args.parse(p, argv)
+    from simulator.paper.plots import plot_table1
 
     ns = QUICK_NS if args.quick else NS
     tol = 1e-4 if args.quick else 1e-6
+    frame = table_cells(ns, tol, args)
+    write_csv(cli_args.out(args, "table1.csv"), frame)
+    summary = market_summary(frame)
+    write_csv(cli_args.out(args, "table1_summary.csv"), summary)
+    plot_table1(frame, cli_args.out(args, "table1.png"),
+                title=f"Table 1 cells: W/OPT of the bargaining solutions against n (simulated: {args.samples} "
+                      f"auctions per market, seed {args.seed})")
+    notes = make_notes(frame, args)
+    write_text(cli_args.out(args, "table1_notes.txt"), notes + "\n")
+
+    print("Table 1, cell by cell: W/OPT exact, 'ok'/'MISS(<b)' against the strongest bound of the paper for the "
+          "class;\n| simulated 95% CI of W/OPT, 'in'/'OUT' = contains the exact value or not (*: heavy tail, the "
+          "normal CI is not meaningful)")
+    for spec, _ in DISTRIBUTIONS:
+        block = summary[summary.distribution == spec]
+        print(f"\n{spec}  [{block['class'].iloc[0]}]")
+        print(cli_args.show(block.drop(columns=["distribution", "class"]), index=False))
+    print("\n" + notes)
+    cli_args.finish(args, "table1", {"ns": list(ns), "frontier_tol": tol})
+    return 0
+
+
+def table_cells(ns, tol: float, args):
+    """Every cell of Table 1: each distribution and n, the three solutions exact and simulated
+    (``bargaining_cells``), with the paper's class beside the library's; the key columns first."""
+    import pandas as pd
+
     rows = []
     for spec, paper_class in DISTRIBUTIONS:
         for n in ns:
@@ -66,14 +96,14 @@ def main(argv=None) -> int:
     frame = pd.DataFrame(rows)
     frame["distribution"] = frame["table_distribution"]
     frame = frame.drop(columns=["table_distribution"])
-    first = ["distribution", "paper_class", "shape", "n", "solution", "welfare_ratio", "bound", "bound_source",
-             "meets_bound", "bounds", "sim_welfare_ratio", "sim_welfare_ratio_ci_low", "sim_welfare_ratio_ci_high",
-             "welfare_ci_contains_exact", "welfare_z", "sim_mode", "sim_samples", "sim_note", "sim_warnings"]
-    first = [c for c in first if c in frame]
-    frame = frame[first + [c for c in frame.columns if c not in first]]
-    frame.to_csv(_paper.out(args, "table1.csv"), index=False)
+    first = [c for c in FIRST_COLUMNS if c in frame]
+    return frame[first + [c for c in frame.columns if c not in first]]
 
-    # one line per market: the three cells as text
+
+def market_summary(frame):
+    """One line per market: the three cells as text (``cell_text``), or why the market was skipped."""
+    import pandas as pd
+
     lines = []
     for (spec, n), g in frame.groupby(["distribution", "n"], sort=False):
         rec = {r["solution"]: r for r in g.to_dict("records")}
@@ -87,32 +117,26 @@ def main(argv=None) -> int:
             line["ks"] = any_row["note"]
             line["nash"] = line["cross-nash"] = ""
         lines.append(line)
-    summary = pd.DataFrame(lines)
-    summary.to_csv(_paper.out(args, "table1_summary.csv"), index=False)
-    plot_table1(frame, _paper.out(args, "table1.png"),
-                title=f"Table 1 cells: W/OPT of the bargaining solutions against n (simulated: {args.samples} "
-                      f"auctions per market, seed {args.seed})")
-    notes = make_notes(frame, args)
-    with open(_paper.out(args, "table1_notes.txt"), "w") as fh:
-        fh.write(notes + "\n")
-
-    print("Table 1, cell by cell: W/OPT exact, 'ok'/'MISS(<b)' against the strongest bound of the paper for the "
-          "class;\n| simulated 95% CI of W/OPT, 'in'/'OUT' = contains the exact value or not (*: heavy tail, the "
-          "normal CI is not meaningful)")
-    for spec, _ in DISTRIBUTIONS:
-        block = summary[summary.distribution == spec]
-        print(f"\n{spec}  [{block['class'].iloc[0]}]")
-        print(_paper.show(block.drop(columns=["distribution", "class"]), index=False))
-    print("\n" + notes)
-    _paper.finish(args, "table1", {"ns": list(ns), "frontier_tol": tol})
-    return 0
+    return pd.DataFrame(lines)
 
 
 def make_notes(frame, args) -> str:
     """Which cells meet which bounds, the known subtlety, simulation coverage, checks -- all from ``frame``."""
-    out = []
     solved = frame[frame["welfare_ratio"].notna()]
-    skipped = frame[frame["welfare_ratio"].isna()].drop_duplicates(["distribution", "n"])
+    out = bound_notes(solved) + subtlety_notes(solved) + example42_notes(solved)
+    for r in frame[frame["welfare_ratio"].isna()].drop_duplicates(["distribution", "n"]).to_dict("records"):
+        out.append(f"Skipped: {r['distribution']} n={r['n']:g}: {str(r.get('note', '')).removeprefix('skipped: ')} "
+                   "(Example 4.2 is undefined at n = 1: K = sqrt(ln n)/2 = 0).")
+    if "welfare_ci_contains_exact" in frame:
+        out += simulation_notes(solved, args)
+    out += check_notes(solved)
+    out.append(f"'meets' means W/OPT >= bound - 1e-8. Frontier tolerance {1e-4 if args.quick else 1e-6:g} "
+               "(the solutions themselves are refined to ~1e-12).")
+    return "\n".join(out)
+
+
+def bound_notes(solved) -> list[str]:
+    """Per bound of the paper (Theorems 4.1, 5.2, 5.3): how many cells meet it, and which miss it."""
     by_source = {}
     for r in solved.to_dict("records"):
         if not isinstance(r.get("bounds"), str):
@@ -126,10 +150,17 @@ def make_notes(frame, args) -> str:
             by_source[src][0 if ok else 1] += 1
             if not ok:
                 by_source[src][2].append(f"{r['distribution']} n={r['n']:g} ({r['welfare_ratio']:.4f})")
-    out.append("Bounds (cells meeting / missing each of the paper's lower bounds on W/OPT):")
+    out = ["Bounds (cells meeting / missing each of the paper's lower bounds on W/OPT):"]
     for src in sorted(by_source):
         met, missed, which = by_source[src]
         out.append(f"  {src}: {met} meet, {missed} miss" + (": " + ", ".join(which) if which else ""))
+    return out
+
+
+def subtlety_notes(solved) -> list[str]:
+    """Why cells miss the regular and anti-MHR bounds (U* > U(SPA) when v(1) > 0; Lemmas C.2, C.3), and v(1),
+    U*/U(SPA) of every regular and anti-MHR market."""
+    out = []
     miss = solved[solved["meets_bound"].apply(lambda v: v is False or v == False)]  # noqa: E712
     if len(miss):
         ctx = miss.drop_duplicates(["distribution", "n"])
@@ -150,46 +181,52 @@ def make_notes(frame, args) -> str:
             f"{d}: v(1) = {g['lowest_value'].iloc[0]:.4g}, U*/U(SPA) in [{g['surplus_max_over_spa'].min():.4g}, "
             f"{g['surplus_max_over_spa'].max():.4g}]" for d, g in positive.groupby("distribution", sort=False))
             + f". Markets meeting every bound: {int(ok_markets.sum())} of {len(ok_markets)}.")
+    return out
+
+
+def example42_notes(solved) -> list[str]:
+    """Example 4.2 at its largest n against the paper's limits (Theorems 4.1 (iii), 5.1, 5.3 (iii))."""
     ex = solved[solved["distribution"] == "example42"]
-    if len(ex):
-        big = ex[ex["n"] == ex["n"].max()]
-        vals = {r["solution"]: r["welfare_ratio"] for r in big.to_dict("records")}
-        out.append(f"Example 4.2 at n = {ex['n'].max():g}: KS {vals.get('ks', math.nan):.4f}, Nash "
-                   f"{vals.get('nash', math.nan):.4f}, cross-side Nash {vals.get('cross-nash', math.nan):.4f} "
-                   "(the paper: 1/2 + o(1), o(1), 1/2 + o(1) as n -> inf; K = sqrt(ln n)/2 grows slowly, see "
-                   "example42.py).")
-    for r in skipped.to_dict("records"):
-        out.append(f"Skipped: {r['distribution']} n={r['n']:g}: {str(r.get('note', '')).removeprefix('skipped: ')} "
-                   "(Example 4.2 is undefined at n = 1: K = sqrt(ln n)/2 = 0).")
-    if "welfare_ci_contains_exact" in frame:
-        sims = solved[solved["welfare_ci_contains_exact"].notna()]
-        heavy = sims["sim_warnings"].astype(str).str.contains("not meaningful")
-        light = sims[~heavy]
-        out.append(f"Simulation: {len(sims)} cells simulated ({args.samples} auctions per market, seed {args.seed}, "
-                   f"95% CIs); {int(light['welfare_ci_contains_exact'].astype(bool).sum())} of {len(light)} "
-                   f"welfare CIs contain the exact value where the CI is meaningful (about "
-                   f"{0.95 * len(light):.0f} expected; the three mechanisms of a market share draws, so misses come "
-                   f"in groups); {int(heavy.sum())} cells carry a heavy-tail warning (CI not meaningful: "
-                   + ", ".join(sorted(set(sims[heavy]["distribution"]))) + ").")
-        not_sim = solved[solved["welfare_ci_contains_exact"].isna()].drop_duplicates(["distribution", "n"])
-        for r in not_sim.to_dict("records"):
-            out.append(f"Not simulated: {r['distribution']} n={r['n']:g}: {r['sim_note']}")
-        reduced = solved[solved["sim_note"].astype(str).str.startswith("samples reduced")].drop_duplicates(
-            ["distribution", "n"])
-        for r in reduced.to_dict("records"):
-            out.append(f"Reduced: {r['distribution']} n={r['n']:g}: {r['sim_note']}")
-    bad = solved[~solved["check_ok"].astype(bool)]
-    for r in bad.to_dict("records"):
-        out.append(f"LIBRARY DISAGREES: {r['distribution']} n={r['n']:g} {r['solution']}: mechanisms.bargaining.solve "
-                   f"gives W/OPT {r['welfare_ratio']:.6f}, the {r['check']} {r['check_value']:.6g} (the table shows the "
-                   "library's value with the re-solve beside it; the re-solve maximises the same objective on the same "
-                   "frontier, keeping 1 - ν exact where the library rounds it to 0 and falls back to another edge)")
+    if not len(ex):
+        return []
+    big = ex[ex["n"] == ex["n"].max()]
+    vals = {r["solution"]: r["welfare_ratio"] for r in big.to_dict("records")}
+    return [f"Example 4.2 at n = {ex['n'].max():g}: KS {vals.get('ks', math.nan):.4f}, Nash "
+            f"{vals.get('nash', math.nan):.4f}, cross-side Nash {vals.get('cross-nash', math.nan):.4f} "
+            "(the paper: 1/2 + o(1), o(1), 1/2 + o(1) as n -> inf; K = sqrt(ln n)/2 grows slowly, see "
+            "example42.py)."]
+
+
+def simulation_notes(solved, args) -> list[str]:
+    """How many simulated welfare CIs contain the exact value; heavy tails; cells not simulated or reduced."""
+    sims = solved[solved["welfare_ci_contains_exact"].notna()]
+    heavy = sims["sim_warnings"].astype(str).str.contains("not meaningful")
+    light = sims[~heavy]
+    out = [f"Simulation: {len(sims)} cells simulated ({args.samples} auctions per market, seed {args.seed}, "
+           f"95% CIs); {int(light['welfare_ci_contains_exact'].astype(bool).sum())} of {len(light)} "
+           f"welfare CIs contain the exact value where the CI is meaningful (about "
+           f"{0.95 * len(light):.0f} expected; the three mechanisms of a market share draws, so misses come "
+           f"in groups); {int(heavy.sum())} cells carry a heavy-tail warning (CI not meaningful: "
+           + ", ".join(sorted(set(sims[heavy]["distribution"]))) + ")."]
+    not_sim = solved[solved["welfare_ci_contains_exact"].isna()].drop_duplicates(["distribution", "n"])
+    for r in not_sim.to_dict("records"):
+        out.append(f"Not simulated: {r['distribution']} n={r['n']:g}: {r['sim_note']}")
+    reduced = solved[solved["sim_note"].astype(str).str.startswith("samples reduced")].drop_duplicates(
+        ["distribution", "n"])
+    for r in reduced.to_dict("records"):
+        out.append(f"Reduced: {r['distribution']} n={r['n']:g}: {r['sim_note']}")
+    return out
+
+
+def check_notes(solved) -> list[str]:
+    """The KS fairness check |Π/Π* - U/U*| (Definition 4.1) of every KS cell."""
+    ks = solved[solved["solution"] == "ks"]
+    bad = ks[~ks["check_ok"].astype(bool)]
+    out = [f"KS FAIRNESS FAILS: {r['distribution']} n={r['n']:g}: |Π/Π* - U/U*| = {r['check_value']:.3g}"
+           for r in bad.to_dict("records")]
     if not len(bad):
-        out.append("Checks: KS fairness |Π/Π* - U/U*| <= 1e-6 in every KS cell; the Nash and cross-side Nash "
-                   "solutions agree with an independent re-solve on the same frontier to 1e-6 in every cell.")
-    out.append(f"'meets' means W/OPT >= bound - 1e-8. Frontier tolerance {1e-4 if args.quick else 1e-6:g} "
-               "(the solutions themselves are refined to ~1e-12).")
-    return "\n".join(out)
+        out.append("Checks: KS fairness |Π/Π* - U/U*| <= 1e-6 in every KS cell.")
+    return out
 
 
 if __name__ == "__main__":

@@ -34,7 +34,8 @@ def setup(dist, n, m=1, cells=600):
     """Grid, cell increments dR, dS (one-sided limits inside each cell), the Border + monotonicity rows, and
     the jumps of v. At a jump q_c between cells k and k+1, R = q v jumps by dR_c < 0 (S by -dR_c); the
     allocation charged for it may be anything between x_{k+1} and x_k (the pool's bid at either end of the
-    gap, DESIGN.md), so each jump gets a variable z_c with x_{k+1} <= z_c <= x_k. Variables: x (K), z (J)."""
+    gap, ``docs/architecture.md``, "Gaps"), so each jump gets a variable z_c with x_{k+1} <= z_c <= x_k.
+    Variables: x (K), z (J)."""
     g = grid_for(dist, cells)
     K = len(g) - 1
     dq = np.diff(g)

@@ -4,6 +4,7 @@ measurements; the assertions live in ``test_cuda_sim.py``.
 
     NUMBA_ENABLE_CUDASIM=1 python tests/cuda_sim_checks.py
 """
+import hashlib
 import json
 import os
 import sys
@@ -13,11 +14,12 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from distributions import parse_spec  # noqa: E402
+from distributions import Market, parse_spec  # noqa: E402
 from mechanisms.rule import MixtureRule, QuantileRule  # noqa: E402
-from simulator import backend_cuda, simulate  # noqa: E402
-from simulator.compiled import compile_rules  # noqa: E402
-from simulator.rng import chunk_states  # noqa: E402
+from simulator import simulate
+from simulator.backends import cuda_backend as backend_cuda  # noqa: E402
+from simulator.kernels.compiled import compile_rules  # noqa: E402
+from simulator.kernels.rng import chunk_states  # noqa: E402
 
 #: Random123 known-answer vectors of Philox4x32-10: counter, key, output
 KAT = [((0, 0, 0, 0), (0, 0)), ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2),
@@ -40,6 +42,21 @@ HAND_RULES = [
     ("pools_m2", QuantileRule(2, 0.8, 0.1, [0.0, 0.5], [0.2, 0.7], [0.9, 0.35], [np.inf, 0.4])),
     ("mixture", MixtureRule([0.4, 0.6], [QuantileRule(1, 1.0, 0.0),
                                          QuantileRule(1, 0.7, 0.2, [0.2], [0.5], [0.5], [0.6])])),
+]
+#: runs whose per-chunk summaries are checked bit for bit against fingerprints recorded from earlier kernels
+#: (``test_cuda_sim.GOLDEN``): (distribution, rules, [(mode, n)]); states ``chunk_states(11, 0, 2)``, chunks of
+#: 40 and 23 auctions, 16 threads x 2 blocks per chunk
+_LOTTERY = QuantileRule(1, 1.0, 0.0, [0.0], [1.0], [0.0], [np.inf])
+_POOLS = dict(pool_lo=[0.0, 0.2, 0.5], pool_hi=[0.2, 0.5, 1.0], pool_bid=[3.0, 2.0, 1.0])
+GOLDEN_RUNS = [
+    ("uniform:low=0,high=1", [_LOTTERY, QuantileRule(1, 0.5, 0.5),
+                              QuantileRule(1, 0.9, 0.1, [0.4, 0.5], [0.5, 0.7], [0.5, 0.3], [0.6, 0.5]),
+                              QuantileRule(3, 1.0, 0.0),
+                              MixtureRule([0.3, 0.7], [QuantileRule(1, 0.5, 0.5), _LOTTERY])],
+     [("profile", 50), ("orderstat", 1e6), ("orderstat", 1e30)]),
+    ("discrete:values=1/2/3,probs=0.5/0.3/0.2", [QuantileRule(1, 1.0, 1.0, pool_next=[np.inf, 3.0, 2.0], **_POOLS),
+                                                 QuantileRule(3, 1.0, 0.0, pool_next=[3.0, 2.0, 1.0], **_POOLS)],
+     [("profile", 4), ("orderstat", 4.0)]),
 ]
 #: profile scans checked bit for bit (``scan_kernel``): (n, cap, units, cell bounds, pooled top, has pools):
 #: one cell (the lottery's), several cells below a pooled top, no pools, a longer top list; larger n, where most
@@ -64,7 +81,8 @@ def rows(res):
 
 
 def main():
-    from simulator import cuda_kernels as ck  # first: it restores np.row_stack for numba-cuda on numpy >= 2.5
+    backend_cuda.cuda_module()  # first: numba-cuda on numpy >= 2.5 needs np.row_stack restored
+    from simulator.backends import cuda_kernels as ck
 
     from numba import cuda
 
@@ -123,24 +141,25 @@ def main():
     out["exact"] = []
     for mode, spec, n, mechs, samples, seed in EXACT_RUNS:
         t = time.perf_counter()
-        res = simulate(mechs, spec, n, samples=samples, seed=seed, mode=mode, backend="cuda", progress=False,
-                       benchmarks=False)
+        res = simulate(mechs, Market.iid(spec, n), samples=samples, seed=seed, mode=mode, backend="cuda",
+                       progress=False, benchmarks=False)
         out["exact"].append({"mode": res.mode, "dist": spec, "n": n, "rows": rows(res)})
         out["timings"][f"exact {mode} {spec}"] = time.perf_counter() - t
     # hand-built rules against the CPU kernels (threads backend), and the same seed twice
     t = time.perf_counter()
     out["hand"] = {}
     for mode, n in (("profile", 6), ("orderstat", 6)):
-        gpu = simulate(HAND_RULES, "uniform", n, samples=1500, seed=8, mode=mode, backend="cuda", progress=False)
-        cpu = simulate(HAND_RULES, "uniform", n, samples=400_000, seed=8, mode=mode, progress=False)
+        gpu = simulate(HAND_RULES, Market.iid("uniform", n), samples=1500, seed=8, mode=mode, backend="cuda",
+                       progress=False)
+        cpu = simulate(HAND_RULES, Market.iid("uniform", n), samples=400_000, seed=8, mode=mode, progress=False)
         out["hand"][mode] = {"gpu": rows(gpu), "cpu": rows(cpu)}
-    first, again = (simulate(HAND_RULES, "uniform", 6, samples=300, seed=9, backend="cuda", progress=False)
-                    for _ in range(2))
+    first, again = (simulate(HAND_RULES, Market.iid("uniform", 6), samples=300, seed=9, backend="cuda",
+                             progress=False) for _ in range(2))
     out["repeat_identical"] = first.to_json() == again.to_json()
     out["timings"]["hand"] = time.perf_counter() - t
     # several chunks in one launch; the launch shape changes the reduction order only
     t = time.perf_counter()
-    rules = compile_rules([r for _, r in HAND_RULES] + [QuantileRule(1, 1.0, 0.0)]).as_tuple()
+    rules = compile_rules([r for _, r in HAND_RULES] + [QuantileRule(1, 1.0, 0.0)])
     kind, params = parse_spec("exponential:rate=1").numba_spec()
     states = chunk_states(11, 0, 3)
     sizes = np.array([120, 120, 77])
@@ -162,12 +181,32 @@ def main():
     # a precision target: small chunks (the GPU plan's 2^30 values would be one chunk here), stops early
     t = time.perf_counter()
     backend_cuda.CHUNK_VALUES = 3 * 200  # chunks of 200 auctions; batches of 1, 2, 4, ... chunks
-    res = simulate(["spa"], "uniform", 3, samples=10 ** 6, seed=12, precision=0.05, backend="cuda", progress=False)
+    res = simulate(["spa"], Market.iid("uniform", 3), samples=10 ** 6, seed=12, precision=0.05, backend="cuda",
+                   progress=False)
     out["precision"] = {"samples": res.samples, "halfwidth": float(res.relative_halfwidth("revenue")[0]),
                         "warnings": res.warnings}
     out["timings"]["precision"] = time.perf_counter() - t
+    t = time.perf_counter()
+    out["golden"] = golden_fingerprints()
+    out["timings"]["golden"] = time.perf_counter() - t
     out["cuda_available"] = bool(cuda.is_available())
     print(json.dumps(out))
+
+
+def golden_fingerprints() -> dict:
+    """The sha-256 (16 hex digits) of the backend's (means, co-moments) of each run of ``GOLDEN_RUNS``, by
+    "<distribution> <mode> <n>"."""
+    out = {}
+    for spec, rules, runs in GOLDEN_RUNS:
+        kind, params = parse_spec(spec).numba_spec()
+        compiled = compile_rules(rules)
+        for mode, n in runs:
+            backend = backend_cuda.CudaBackend(threads=16, blocks_per_chunk=2)
+            means, comoms = backend(chunk_states(11, 0, 2), np.array([40, 23]), compiled, kind, params, n, mode=mode)
+            digest = hashlib.sha256(np.ascontiguousarray(means).tobytes())
+            digest.update(np.ascontiguousarray(comoms).tobytes())
+            out[f"{spec} {mode} {n:g}"] = digest.hexdigest()[:16]
+    return out
 
 
 if __name__ == "__main__":

@@ -15,17 +15,22 @@ import pytest
 distributed = pytest.importorskip("distributed")
 from distributed import Client, LocalCluster, WorkerPlugin  # noqa: E402
 
+from distributions import Market  # noqa: E402
 from mechanisms.rule import MixtureRule, QuantileRule  # noqa: E402
-from simulator import backend_dask, cli, simulate  # noqa: E402
+from simulator import cli, simulate
+from simulator.backends import dask_backend as backend_dask  # noqa: E402
 
 MECHS = [("spa", QuantileRule(1, 1.0, 0.0)),
          ("lottery", QuantileRule(1, 1.0, 0.0, [0.0], [1.0], [0.0], [np.inf])),
          ("pools", QuantileRule(1, 0.9, 0.1, [0.2], [0.5], [0.5], [0.8])),
          ("mix", MixtureRule([0.3, 0.7], [QuantileRule(1, 1.0, 0.0), QuantileRule(2, 0.5, 0.5)]))]
 #: 64 chunks in two batches (ChunkPlan), so tasks hold several chunks and batches follow each other
-RUN = dict(dist="uniform:low=0,high=1", n=7, samples=200_000, seed=9, progress=False)
-PRECISION = dict(dist="exponential:rate=1", n=50, samples=10 ** 8, seed=4, precision=0.003, progress=False)
-ORDERSTAT = dict(dist="exponential:rate=1", n=1e30, samples=30_000, seed=5, mode="orderstat", progress=False)
+RUN = dict(market=Market.iid("uniform:low=0,high=1", 7), samples=200_000, seed=9, progress=False)
+PRECISION = dict(market=Market.iid("exponential:rate=1", 50), samples=10 ** 8, seed=4, precision=0.003,
+                 progress=False)
+ORDERSTAT = dict(market=Market.iid("exponential:rate=1", 1e30), samples=30_000, seed=5, mode="orderstat",
+                 progress=False)
+UNIFORM3 = Market.iid("uniform", 3)
 TIMEOUT = 120
 
 
@@ -137,7 +142,7 @@ def test_killed_worker_is_recomputed_same_result(reference, processes, tmp_path)
 def test_dask_not_installed_is_a_clear_error(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
     with pytest.raises(ValueError, match="dask is not installed"):
-        simulate(MECHS[:1], "uniform", 3, samples=100, backend="dask", scheduler="tcp://127.0.0.1:8786")
+        simulate(MECHS[:1], UNIFORM3, samples=100, backend="dask", scheduler="tcp://127.0.0.1:8786")
     code = cli.main(["simulate", "--dist", "uniform", "--n", "3", "--mechanism", "spa", "--samples", "100",
                      "--backend", "dask"])
     out, err = capsys.readouterr()
@@ -148,11 +153,11 @@ def test_dask_not_installed_is_a_clear_error(monkeypatch, capsys):
 def test_unreachable_scheduler_and_bad_combinations(monkeypatch, capsys):
     monkeypatch.setattr(backend_dask, "CONNECT_TIMEOUT", 1)
     with pytest.raises(ValueError, match="cannot connect"):
-        simulate(MECHS[:1], "uniform", 3, samples=100, backend="dask", scheduler="tcp://127.0.0.1:9")
+        simulate(MECHS[:1], UNIFORM3, samples=100, backend="dask", scheduler="tcp://127.0.0.1:9")
     with pytest.raises(ValueError, match="scheduler"):
-        simulate(MECHS[:1], "uniform", 3, samples=100, scheduler="tcp://127.0.0.1:9")  # threads backend
+        simulate(MECHS[:1], UNIFORM3, samples=100, scheduler="tcp://127.0.0.1:9")  # threads backend
     with pytest.raises(ValueError, match="not both"):
-        simulate(MECHS[:1], "uniform", 3, samples=100, backend="dask", client=object(), scheduler="tcp://x:1")
+        simulate(MECHS[:1], UNIFORM3, samples=100, backend="dask", client=object(), scheduler="tcp://x:1")
     base = ["simulate", "--dist", "uniform", "--n", "3", "--mechanism", "spa", "--samples", "100"]
     for extra, flag in ((["--backend", "dask", "--scheduler", "tcp://127.0.0.1:9"], "--scheduler"),
                         (["--scheduler", "tcp://127.0.0.1:9"], "--scheduler"), (["--backend", "gpu"], "--backend")):

@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from distributions import Market
 from simulator import cli, simulate
-from simulator.backend_cuda import CudaChunkPlan, chunk_keys
-from simulator.rng import chunk_states
+from simulator.backends.cuda_backend import CudaChunkPlan, chunk_keys
+from simulator.kernels.rng import chunk_states
 
 ROOT = Path(__file__).resolve().parents[1]
 Z_MAX = 4.0
@@ -131,7 +132,7 @@ def test_profile_scan_matches_the_numpy_port(sim):
 def test_keys_at_most_is_the_exact_pool_threshold():
     """k < keys_at_most(x) iff the uniform (k + 1/2) 2^-52 <= x: at the keys on either side of x, for x drawn
     uniformly, at drawn uniforms themselves (the boundary case) and at the ends."""
-    from simulator.rng import key_uniform, keys_at_most
+    from simulator.kernels.rng import key_uniform, keys_at_most
 
     gen = np.random.default_rng(4)
     xs = np.concatenate([gen.random(300), [(k + 0.5) * 2.0 ** -52 for k in gen.integers(0, 2 ** 52, 300)],
@@ -185,6 +186,20 @@ def test_hand_rules_agree_with_cpu_kernels(sim, mode):
             assert abs(r["estimate"] - c["estimate"]) < Z_MAX * se, (mode, r, c)
 
 
+#: ``cuda_sim_checks.golden_fingerprints()``, recorded from the kernels that took the rules as 15 positional
+#: arrays (before ``CompiledRules`` became a named tuple): the simulator runs the device code's own parts (scan,
+#: reductions, launch plumbing) as Python and the shared njit helpers compiled for the CPU
+GOLDEN = {"uniform:low=0,high=1 profile 50": "a40f5948a02e9f36",
+          "uniform:low=0,high=1 orderstat 1e+06": "c656a6c87d0ace8f",
+          "uniform:low=0,high=1 orderstat 1e+30": "de3f3ce8033febec",
+          "discrete:values=1/2/3,probs=0.5/0.3/0.2 profile 4": "1f311798600809b1",
+          "discrete:values=1/2/3,probs=0.5/0.3/0.2 orderstat 4": "d2d7cac4796abaa9"}
+
+
+def test_backend_bit_identical_to_recorded(sim):
+    assert sim["golden"] == GOLDEN
+
+
 def test_same_seed_same_numbers_and_launch_shape(sim):
     assert sim["repeat_identical"] is True
     for mode, shapes in sim["launch_shapes"].items():
@@ -202,7 +217,7 @@ def test_precision_target_stops_between_launches(sim):
 # ---------------------------------------------------------------------- no GPU
 def _gpu_here() -> bool:
     try:
-        from simulator.backend_cuda import cuda_module
+        from simulator.backends.cuda_backend import cuda_module
 
         cuda_module()
         return True
@@ -215,7 +230,7 @@ def test_no_gpu_is_a_clear_error(capsys):
     if _gpu_here():
         pytest.skip("a GPU is available here")
     with pytest.raises(ValueError, match="backend: cuda needs an NVIDIA GPU"):
-        simulate(["spa"], "uniform", 3, samples=100, backend="cuda")
+        simulate(["spa"], Market.iid("uniform", 3), samples=100, backend="cuda")
     code = cli.main(["simulate", "--dist", "uniform", "--n", "3", "--mechanism", "spa", "--samples", "100",
                      "--backend", "cuda"])
     out, err = capsys.readouterr()

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from simulator.paper import ci_contains, market_seed, paper_bounds, stable_nash
+from simulator.paper.reproduce import ci_contains, market_seed, paper_bounds
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -76,56 +76,6 @@ def test_paper_bounds_by_class():
     assert paper_bounds("cross-nash", mhr, 10) == [("Thm 5.3(i)", 0.5)]
     with pytest.raises(ValueError):
         paper_bounds("kalai", mhr, 10)
-
-
-def test_stable_nash_keeps_the_tiny_revenue_at_huge_n():
-    """Frontier = the edge Myerson (Π* = 1, U = 0.01) -> lottery (Π = 0, U* = 0.5): the maximiser of
-    log Π + n log U has 1 - ν = U*/((n + 1)(U* - U_M)), so Π ~ 1e-30 at n = 1e30 and W -> U*."""
-    pts = [SimpleNamespace(revenue=1.0, surplus=0.01), SimpleNamespace(revenue=0.0, surplus=0.5)]
-    F = SimpleNamespace(points=pts)
-    for n in (10.0, 1e6, 1e30):
-        pi, u = stable_nash(F, n)
-        one_minus = 0.5 / ((n + 1) * 0.49)
-        assert pi == pytest.approx(one_minus, rel=1e-12)
-        assert u == pytest.approx(0.5 - 0.49 * one_minus, rel=1e-12)
-    pi, u = stable_nash(F, 1.0)  # cross-side Nash: max Π U on the edge
-    nu = (1.0 * 0.49 - 0.01) / (2 * 0.49)  # d/dν [(1-ν)(0.01 + 0.49ν)] = 0
-    assert pi == pytest.approx(1 - nu) and u == pytest.approx(0.01 + 0.49 * nu)
-
-
-def _log_product(pi, u, w):
-    return math.log(pi) + w * math.log(u) if pi > 0 and u > 0 else -math.inf
-
-
-@pytest.mark.parametrize("spec, n", [("mixture:0.5*uniform(low=0;high=1)+0.5*uniform(low=2;high=3)", 10),
-                                     ("equal-revenue:high=100", 100)])
-def test_stable_nash_agrees_with_the_library_and_beats_every_vertex_and_edge(spec, n):
-    """On these frontiers (the demo's tolerance) an edge's cross-side Nash weights ν and 1 - ν, each divided by
-    (1 + w) dΠ dU, summed to 1 - 5e-11: the point fell below the edge, a vertex won and stable_nash was 5e-7
-    off. Independently of both solvers: no vertex and no edge's own optimum (the root t of
-    dΠ/(Π_a + t dΠ) + w dU/(U_a + t dU) = 0, taken along a -> b) scores more than either answer."""
-    from distributions import parse_spec
-    from mechanisms.bargaining import solve
-    from mechanisms.frontier import Frontier
-
-    F = Frontier(parse_spec(spec, n=n), n, tol=1e-5)
-    library = {kind: solve(F, kind) for kind in ("nash", "cross-nash")}  # solve refines F: re-solve after it
-    pts = F.points
-    for kind, sol in library.items():
-        w = float(n) if kind == "nash" else 1.0
-        pi, u = stable_nash(F, w)
-        assert pi == pytest.approx(sol.revenue, rel=1e-12) and u == pytest.approx(sol.surplus, rel=1e-12), kind
-        candidates = [(p.revenue, p.surplus) for p in pts]
-        for a, b in zip(pts, pts[1:]):
-            dp, du = b.revenue - a.revenue, b.surplus - a.surplus
-            if dp * du < 0:
-                t = -(dp * a.surplus + w * du * a.revenue) / ((1.0 + w) * dp * du)
-                if 0.0 < t < 1.0:
-                    candidates.append((a.revenue + t * dp, a.surplus + t * du))
-        best = max(_log_product(p, q, w) for p, q in candidates)
-        for p, q in ((pi, u), (sol.revenue, sol.surplus)):
-            slack = 4 * sys.float_info.epsilon * (1 + w + abs(math.log(p)) + w * abs(math.log(q)))
-            assert _log_product(p, q, w) >= best - slack, (kind, p, q, _log_product(p, q, w) - best)
 
 
 def test_market_seeds_and_ci_slack():

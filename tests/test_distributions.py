@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize, special, stats
 
-from distributions import (Discrete, EqualRevenue, Example42, Exponential, Lomax, LogNormal, Mixture, Pareto,
-                           ScipyDistribution, Uniform, parse_spec)
+from distributions import (Discrete, EqualRevenue, Example42, Exponential, InputError, Lomax, LogNormal, Mixture,
+                           Pareto, ScipyDistribution, Uniform, parse_spec)
 
 BIMODAL = "mixture:0.5*uniform(low=0;high=1)+0.5*uniform(low=2;high=3)"
 
@@ -317,8 +317,9 @@ BAD = [
 
 @pytest.mark.parametrize("spec,word", BAD)
 def test_bad_parameters_raise_value_error(spec, word):
-    with pytest.raises(ValueError, match=word):
+    with pytest.raises(InputError, match=word) as err:  # an InputError is a ValueError
         parse_spec(spec)
+    assert err.value.argument == ("spec" if word == "malformed" else word)  # it names the argument
 
 
 def test_spec_round_trip():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import border_lp
-from distributions import parse_spec
+from distributions import InputError, Market, parse_spec
 from mechanisms import benchmarks
 from mechanisms.bargaining import solve
 from mechanisms.frontier import Frontier
@@ -21,8 +21,7 @@ _CACHE: dict = {}
 def frontier(spec, n, m=1):
     key = (spec, n, m)
     if key not in _CACHE:
-        d = parse_spec(spec, n=n)
-        _CACHE[key] = Frontier(d, n, m)
+        _CACHE[key] = Frontier(Market.iid(spec, n, m))
     return _CACHE[key]
 
 
@@ -52,7 +51,7 @@ def test_mechanisms_on_the_frontier_have_the_frontier_values(spec, n):
 
     for frac in (0.2, 0.6, 0.9):
         U = F.surplus_min + frac * (F.surplus_max - F.surplus_min)
-        ex = exact_from_rule(F.mechanism_at(U), F.dist, n)
+        ex = exact_from_rule(F.mechanism_at(U), F.market)
         assert ex.surplus == pytest.approx(U, rel=1e-9)
         assert ex.revenue == pytest.approx(F.revenue_at(U), rel=1e-9)
 
@@ -95,7 +94,7 @@ def test_theorem_3_4_needs_support_from_zero():
     F = frontier("pareto:shape=2.5", 5)
     end = F.points[-1].rule
     assert len(end.pool_lo) >= 1 and end.pool_hi[-1] == pytest.approx(1.0) and end.pool_bid[-1] == 0.0
-    assert F.surplus_max > SecondPrice(0.0).exact(F.dist, 5).surplus * 1.01
+    assert F.surplus_max > SecondPrice(0.0).exact(F.market).surplus * 1.01
 
 
 def test_theorem_3_5_anti_mhr_bid_space_expands_reserve_falls():
@@ -122,7 +121,7 @@ def test_theorem_3_7_mhr_phase_transition(spec, n):
 
     F = frontier(spec, n)
     d = F.dist
-    U_plus = SecondPrice(0.0).exact(d, n).surplus
+    U_plus = SecondPrice(0.0).exact(F.market).surplus
     prev_pooled = -1.0
     for p in F.points:
         if p.surplus < U_plus * (1 - 1e-9):
@@ -163,7 +162,7 @@ REGULAR_ANTI = ["exponential", "lomax:shape=3", "lomax:shape=2,scale=2", "lomax:
 @pytest.mark.parametrize("n", [1, 2, 5])
 def test_theorem_4_1_i_and_5_3_i_half_of_opt(spec, n):
     F = frontier(spec, n)
-    opt = benchmarks.opt(F.dist, n)
+    opt = benchmarks.opt(F.market)
     ks = solve(F, "ks")
     cross = solve(F, "cross-nash")
     assert ks.revenue / F.revenue_max == pytest.approx(ks.surplus / F.surplus_max, rel=1e-9)  # KS fairness
@@ -175,7 +174,7 @@ def test_theorem_4_1_i_and_5_3_i_half_of_opt(spec, n):
 @pytest.mark.parametrize("n", [1, 2, 5, 20])
 def test_theorems_4_1_ii_5_2_5_3_ii_regular_anti_mhr(spec, n):
     F = frontier(spec, n)
-    opt = benchmarks.opt(F.dist, n)
+    opt = benchmarks.opt(F.market)
     assert solve(F, "ks").welfare >= n / (n + 1) * opt * (1 - 1e-9)
     assert solve(F, "nash").welfare >= (n - 1) / n * opt * (1 - 1e-9)
     assert solve(F, "cross-nash").welfare >= (n - 1) / n * opt * (1 - 1e-9)
@@ -205,8 +204,8 @@ def test_example_4_2_ks_keeps_half_nash_loses_it():
     ratio falls towards 0 as n grows (Theorems 4.1 (iii), 5.1)."""
     ks_r, nash_r, cross_r = [], [], []
     for n in (1e2, 1e6, 1e30):
-        d = parse_spec("example42", n=n)
-        F = Frontier(d, n)
+        F = Frontier(Market.iid("example42", n))
+        d = F.dist
         assert F.surplus_max == pytest.approx(d.mean, rel=1e-9)
         ks_r.append(solve(F, "ks").welfare_ratio)
         nash_r.append(solve(F, "nash").welfare_ratio)
@@ -215,14 +214,20 @@ def test_example_4_2_ks_keeps_half_nash_loses_it():
     assert ks_r[0] > ks_r[1] > ks_r[2]  # towards 1/2, slowly (about 0.63 at n = 1e30)
     assert nash_r[0] > nash_r[1] > nash_r[2]
     # Nash's welfare tends to E[v] while OPT ~ K = sqrt(ln n)/2: the ratio is about E[v]/K at n = 1e30
-    d = parse_spec("example42", n=1e30)
-    assert nash_r[-1] == pytest.approx(d.mean / benchmarks.opt(d, 1e30), rel=0.05)
+    market = Market.iid("example42", 1e30)
+    assert nash_r[-1] == pytest.approx(market.dist.mean / benchmarks.opt(market), rel=0.05)
 
 
 def test_bad_input():
     d = parse_spec("uniform")
-    with pytest.raises(ValueError, match="n"):
-        Frontier(d, 0)
+    with pytest.raises(InputError, match="n") as err:
+        Frontier(Market.iid(d, 0))
+    assert err.value.argument == "n"
+    with pytest.raises(InputError) as err:
+        Frontier(Market.iid(d, 3, 4))  # more units than buyers
+    assert err.value.argument == "m"
+    with pytest.raises(TypeError, match="market"):
+        Frontier(d, 3)  # the old (dist, n) call
     with pytest.raises(ValueError, match="solution"):
         solve(frontier("uniform", 3), "egalitarian")
     with pytest.raises(ValueError, match="U"):
@@ -233,8 +238,7 @@ def test_nash_at_astronomical_n_keeps_its_revenue():
     """At n = 1e30 the Nash point sits within ~1/n of the buyer-optimal end: its weight on the other extreme
     point is ~1e-30 and must not round to 0 (which would give revenue 0 and a wrong edge). Uniform values: the
     Nash welfare tends to E[v] = 1/2 while OPT -> 1, and the revenue is U*/(n+1) times the edge's slope."""
-    d = parse_spec("uniform")
-    F = Frontier(d, 1e30)
+    F = Frontier(Market.iid("uniform", 1e30))
     nash = solve(F, "nash")
     assert nash.revenue > 0
     assert nash.welfare_ratio == pytest.approx(0.5, rel=1e-6)

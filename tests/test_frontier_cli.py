@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from distributions import parse_spec
+from distributions import Market
 from mechanisms import benchmarks
 from mechanisms.bargaining import ks_solution
 
@@ -19,8 +19,8 @@ def cli(*args, check=True):
 
 def test_solve_json_matches_the_library_and_the_benchmarks():
     out = json.loads(cli("solve", "--dist", "uniform", "--n", "3", "--solution", "ks", "--format", "json").stdout)
-    d = parse_spec("uniform")
-    sol = ks_solution(d, 3)
+    market = Market.iid("uniform", 3)
+    sol = ks_solution(market)
     assert set(out) >= {"distribution", "n", "results", "benchmarks", "revenue_ratio", "surplus_ratio",
                         "welfare_ratio"}
     assert set(out["benchmarks"]) == {"opt", "revenue_max", "surplus_max"}
@@ -30,7 +30,7 @@ def test_solve_json_matches_the_library_and_the_benchmarks():
     assert out["revenue_ratio"] == pytest.approx(out["surplus_ratio"])  # KS fairness
     rev = next(r for r in out["results"] if r["metric"] == "revenue")
     assert rev["analytic"] == pytest.approx(sol.revenue)
-    assert out["welfare_ratio"] == pytest.approx(sol.welfare / benchmarks.opt(d, 3))
+    assert out["welfare_ratio"] == pytest.approx(sol.welfare / benchmarks.opt(market))
 
 
 def test_solve_simulated_ci_contains_exact():

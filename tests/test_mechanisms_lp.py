@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize, sparse, stats
 
-from distributions import parse_spec
+from distributions import Market, parse_spec
 from mechanisms import LagrangianOptimal, Myerson, SurplusOptimal, benchmarks
 
 
@@ -72,8 +72,8 @@ CASES = [(s, n, m) for s in ("weibull:shape=0.5", BIMODAL, IRONED, "discrete:val
 def test_myerson_revenue_matches_lp(spec, n, m):
     d = parse_spec(spec)
     lp_rev, _ = lp_optimum(d, n, 0.0, m)
-    assert benchmarks.revenue_max(d, n, m) == pytest.approx(lp_rev, rel=1e-3)
-    assert Myerson(m).exact(d, n).revenue >= lp_rev * (1 - 1e-9)  # the grid LP is a lower bound
+    assert benchmarks.revenue_max(Market.iid(d, n, m)) == pytest.approx(lp_rev, rel=1e-3)
+    assert Myerson(m).exact(Market.iid(d, n)).revenue >= lp_rev * (1 - 1e-9)  # the grid LP is a lower bound
 
 
 @pytest.mark.parametrize("spec,n", [(s, n) for s in ("weibull:shape=0.5", BIMODAL, IRONED, "lognormal:mu=0,sigma=1")
@@ -81,8 +81,8 @@ def test_myerson_revenue_matches_lp(spec, n, m):
 def test_surplus_max_matches_lp(spec, n):
     d = parse_spec(spec)
     _, lp_u = lp_optimum(d, n, math.inf)
-    assert benchmarks.surplus_max(d, n) == pytest.approx(lp_u, rel=1e-3)
-    assert SurplusOptimal().exact(d, n).surplus >= lp_u * (1 - 1e-9)
+    assert benchmarks.surplus_max(Market.iid(d, n)) == pytest.approx(lp_u, rel=1e-3)
+    assert SurplusOptimal().exact(Market.iid(d, n)).surplus >= lp_u * (1 - 1e-9)
 
 
 @pytest.mark.parametrize("spec,lam", [(IRONED, 0.5), (IRONED, 3.0), (BIMODAL, 2.0), ("weibull:shape=0.5", 0.7),
@@ -92,7 +92,7 @@ def test_lagrangian_optimum_matches_lp(spec, lam):
     d = parse_spec(spec)
     for n in (2, 4):
         lp_pi, lp_u = lp_optimum(d, n, lam)
-        ex = LagrangianOptimal(lam).exact(d, n)
+        ex = LagrangianOptimal(lam).exact(Market.iid(d, n))
         assert ex.revenue + lam * ex.surplus == pytest.approx(lp_pi + lam * lp_u, rel=1e-3)
         assert ex.revenue + lam * ex.surplus >= (lp_pi + lam * lp_u) * (1 - 1e-9)
 
@@ -102,7 +102,7 @@ def test_ironing_really_irons():
     peaks again at q_m = 1/2 (R = q(1-q)/0.8 = 0.3125). Myerson pools (0.2, b] with b the tangency point of the
     line from (0.2, 0.22): b^2 - 0.4 b + 0.024 = 0; bid v(b) = (1-b)/0.8, next 1.1 (the top of the gap)."""
     d = parse_spec(IRONED)
-    rule = Myerson().rule(d, 3)
+    rule = Myerson().rule(Market.iid(d, 3))
     assert rule.r == pytest.approx(0.5, rel=1e-9)
     assert rule.reserve == pytest.approx(0.625, rel=1e-9)
     b = (0.4 + math.sqrt(0.16 - 0.096)) / 2
@@ -117,4 +117,4 @@ def test_ironing_really_irons():
     top = n * integrate.quad(lambda q: (1 - q) ** (n - 1) * (1.5 - 4 * q), 0, 0.2, epsabs=0, epsrel=1e-13)[0]
     pool = n * (Xh(b) - Xh(0.2)) / (b - 0.2) * (R(b) - R(0.2))
     tail = n * integrate.quad(lambda q: (1 - q) ** (n - 1) * (1 - 2 * q) / 0.8, b, 0.5, epsabs=0, epsrel=1e-13)[0]
-    assert benchmarks.revenue_max(d, n) == pytest.approx(top + pool + tail, rel=1e-10)
+    assert benchmarks.revenue_max(Market.iid(d, n)) == pytest.approx(top + pool + tail, rel=1e-10)

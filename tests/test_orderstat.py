@@ -15,17 +15,17 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from distributions import parse_spec
+from distributions import Market
 from mechanisms import parse_mechanism
 from mechanisms.bargaining import SOLUTIONS, solve
 from mechanisms.frontier import Frontier
 from mechanisms.rule import QuantileRule
 from simulator import cli, simulate
-from simulator.compiled import compile_rules
-from simulator.engine import AUTO_ORDERSTAT_N
-from simulator.kernels_orderstat import draw_markets
-from simulator.rng import chunk_state
-from simulator.samplers import binomial_array, logpmf_array
+from simulator.kernels.compiled import compile_rules
+from simulator.core.engine import AUTO_ORDERSTAT_N
+from simulator.kernels.orderstat import draw_markets
+from simulator.kernels.rng import chunk_state
+from simulator.kernels.samplers import binomial_array, logpmf_array
 
 SAMPLES = 1_000_000
 Z_MAX = 4.0
@@ -92,7 +92,7 @@ def test_binomial_logpmf_accurate_for_any_n():
 
 # ---------------------------------------------------------------------- the drawn markets
 def test_top_order_statistics():
-    rules = compile_rules([QuantileRule(m=1, r=1.0, reserve=0.0)]).as_tuple()
+    rules = compile_rules([QuantileRule(m=1, r=1.0, reserve=0.0)])
     tops = draw_markets(chunk_state(1, 0), 100_000, rules, 5)[0]
     assert stats.kstest(tops[:, 0], stats.beta(1, 5).cdf).pvalue > 1e-4
     assert stats.kstest(tops[:, 1], stats.beta(2, 4).cdf).pvalue > 1e-4
@@ -107,7 +107,7 @@ def test_pool_count_and_members(n):
     """A pool (0, 0.3]: its count is Bin(n, 0.3) (the first order statistic finds it whenever it is not empty)
     and its first member is uniform on (0, 0.3]; the lottery's cell (0, 1] holds exactly n."""
     rules = compile_rules([QuantileRule(m=1, r=1.0, reserve=0.0, pool_lo=[0.0], pool_hi=[0.3], pool_bid=[0.5],
-                                        pool_next=[INF])]).as_tuple()
+                                        pool_next=[INF])])
     tops, cnts, mems, _ = draw_markets(chunk_state(3, 0), 100_000, rules, n)
     count = cnts[:, 0]
     if n == 50:
@@ -125,7 +125,7 @@ def test_pool_count_and_members(n):
     member = mems[count > 0, 0, 0]
     assert stats.kstest(member / 0.3, "uniform").pvalue > 1e-4
     lottery = compile_rules([QuantileRule(m=2, r=1.0, reserve=0.0, pool_lo=[0.0], pool_hi=[1.0], pool_bid=[0.0],
-                                          pool_next=[INF])]).as_tuple()
+                                          pool_next=[INF])])
     tops, cnts, mems, _ = draw_markets(chunk_state(4, 0), 20_000, lottery, n)
     assert np.all(cnts[:, 0] == n)
     assert stats.kstest(mems[:, 0, :].ravel(), "uniform").pvalue > 1e-4  # random members: uniform values
@@ -134,23 +134,23 @@ def test_pool_count_and_members(n):
 # ---------------------------------------------------------------------- agreement with profile mode
 def mechanisms_for(key, n):
     spec, bids, reserve = CASES[key]
-    dist = parse_spec(spec, n)
-    v = lambda q: float(dist.v(q))  # noqa: E731
+    market = Market.iid(spec, n)
+    v = lambda q: float(market.dist.v(q))  # noqa: E731
     m = min(n, 3)
     specs = ["spa", "spa:reserve=monopoly", f"spa:reserve={0.5 * (v(0.6) + v(0.8)):.6g}", "myerson", "lottery",
              "mix:0.3*(spa:reserve=monopoly)+0.7*lottery", f"ivickrey:bids={bids},reserve={reserve}",
              f"vcg:m={m}", f"buyer-offer:m={m}", f"myerson:m={m}", f"ivickrey:bids={bids},reserve={reserve},m={m}"]
-    mechs = [(s, parse_mechanism(s, dist, n)) for s in specs]
+    mechs = [(s, parse_mechanism(s, market)) for s in specs]
     if key != "bimodal" or n >= 1000:  # the bimodal frontier takes ~10 s per solution at small n
-        frontier = Frontier(dist, n, 1)
+        frontier = Frontier(market)
         mechs += [(kind, solve(frontier, kind).rule) for kind in SOLUTIONS]
-    return dist, mechs
+    return market, mechs
 
 
-def assert_modes_agree(dist, mechs, n, seed):
+def assert_modes_agree(market, mechs, seed):
     kw = dict(samples=SAMPLES, exact=False, benchmarks=False, progress=False)
-    a = simulate(mechs, dist, n, seed=seed, mode="profile", **kw)
-    b = simulate(mechs, dist, n, seed=seed + 1, mode="orderstat", **kw)
+    a = simulate(mechs, market, seed=seed, mode="profile", **kw)
+    b = simulate(mechs, market, seed=seed + 1, mode="orderstat", **kw)
     assert a.mode == "profile" and b.mode == "orderstat" and a.samples == b.samples == SAMPLES
     fa, fb = a.frame, b.frame
     se = np.hypot(fa["stderr"], fb["stderr"])
@@ -164,8 +164,8 @@ def assert_modes_agree(dist, mechs, n, seed):
 def test_orderstat_agrees_with_profile(key):
     failures = []
     for n in MARKETS:
-        dist, mechs = mechanisms_for(key, n)
-        bad = assert_modes_agree(dist, mechs, n, seed=100 * list(CASES).index(key) + n)
+        market, mechs = mechanisms_for(key, n)
+        bad = assert_modes_agree(market, mechs, seed=100 * list(CASES).index(key) + n)
         if len(bad):
             failures.append(f"{key} n={n}:\n{bad.to_string()}")
     assert not failures, "\n".join(failures)
@@ -175,17 +175,16 @@ def test_orderstat_agrees_with_profile_100_units():
     """m = 100 at n = 200 (profile mode's top-101 list is slow at n = 1000) on example42: VCG and Myerson pool
     the atom, buyer-offer is one pool of everybody, the indirect Vickrey auction pools its gaps."""
     spec, bids, reserve = CASES["example42"]
-    n = 200
-    dist = parse_spec(spec, n)
+    market = Market.iid(spec, 200)
     specs = ["vcg:m=100", "buyer-offer:m=100", "myerson:m=100", f"ivickrey:bids={bids},reserve={reserve},m=100"]
-    mechs = [(s, parse_mechanism(s, dist, n)) for s in specs]
-    bad = assert_modes_agree(dist, mechs, n, seed=7000)
+    mechs = [(s, parse_mechanism(s, market)) for s in specs]
+    bad = assert_modes_agree(market, mechs, seed=7000)
     assert not len(bad), bad.to_string()
 
 
 def test_posted_price_single_buyer():
-    dist = parse_spec("weibull:shape=0.5")
-    res = simulate(["posted:price=1.5", "spa:reserve=0.7"], dist, 1, samples=200_000, seed=5, mode="orderstat")
+    market = Market.iid("weibull:shape=0.5", 1)
+    res = simulate(["posted:price=1.5", "spa:reserve=0.7"], market, samples=200_000, seed=5, mode="orderstat")
     frame = res.frame
     assert np.all(np.abs(frame["z"].fillna(0.0)) < Z_MAX)
 
@@ -200,8 +199,8 @@ EXACT_CASES = [("example42", ["spa", "myerson", "lottery"]),
 @pytest.mark.parametrize("case", range(len(EXACT_CASES)), ids=[c[0].split(":")[0] for c in EXACT_CASES])
 def test_orderstat_against_exact_values(case, n):
     spec, specs = EXACT_CASES[case]
-    dist = parse_spec(spec, n)  # example42's K and atom follow the market
-    res = simulate(specs, dist, n, samples=SAMPLES, seed=int(math.log10(n)) + 100 * case, mode="auto",
+    market = Market.iid(spec, n)  # example42's K and atom follow the market
+    res = simulate(specs, market, samples=SAMPLES, seed=int(math.log10(n)) + 100 * case, mode="auto",
                    progress=False)
     assert res.mode == "orderstat"
     frame = res.frame
@@ -214,21 +213,23 @@ def test_orderstat_against_exact_values(case, n):
 # ---------------------------------------------------------------------- engine and command line
 def test_mode_selection_and_reproducibility():
     spa = [("spa", QuantileRule(m=1, r=1.0, reserve=0.0))]
-    assert simulate(spa, "uniform", AUTO_ORDERSTAT_N, samples=1000, seed=1).mode == "profile"
-    assert simulate(spa, "uniform", AUTO_ORDERSTAT_N + 1, samples=1000, seed=1).mode == "orderstat"
-    assert simulate(spa, "uniform", 10, samples=1000, seed=1, mode="orderstat").mode == "orderstat"
-    big = simulate(spa, "uniform", 1e30, samples=1000, seed=1)
+    uniform = lambda n: Market.iid("uniform", n)  # noqa: E731
+    assert simulate(spa, uniform(AUTO_ORDERSTAT_N), samples=1000, seed=1).mode == "profile"
+    assert simulate(spa, uniform(AUTO_ORDERSTAT_N + 1), samples=1000, seed=1).mode == "orderstat"
+    assert simulate(spa, uniform(10), samples=1000, seed=1, mode="orderstat").mode == "orderstat"
+    big = simulate(spa, uniform(1e30), samples=1000, seed=1)
     assert big.mode == "orderstat" and big.to_dict()["mode"] == "orderstat" and big.to_dict()["n"] == 1e30
     pools = [("lottery", QuantileRule(m=2, r=1.0, reserve=0.0, pool_lo=[0.0], pool_hi=[1.0], pool_bid=[0.0],
                                       pool_next=[INF])),
              ("pools", QuantileRule(1, 0.9, 0.1, [0.2, 0.6], [0.5, 0.8], [0.5, 0.3], [0.8, 0.5]))] + spa
-    a = simulate(pools, "exponential", 7, samples=100_000, seed=9, mode="orderstat")
-    b = simulate(pools, "exponential", 7, samples=100_000, seed=9, mode="orderstat", backend="serial")
-    c = simulate(pools, "exponential", 7, samples=100_000, seed=10, mode="orderstat")
+    exponential = Market.iid("exponential", 7)
+    a = simulate(pools, exponential, samples=100_000, seed=9, mode="orderstat")
+    b = simulate(pools, exponential, samples=100_000, seed=9, mode="orderstat", backend="serial")
+    c = simulate(pools, exponential, samples=100_000, seed=10, mode="orderstat")
     assert a.to_json() == b.to_json() and not np.array_equal(a.moments.mean, c.moments.mean)
     with pytest.raises(ValueError, match="orderstat"):
-        simulate(spa, "uniform", 1e12, samples=100, mode="profile")
-    p = simulate(spa, "uniform", 1e9 + 1, samples=10 ** 8, seed=4, precision=0.01)
+        simulate(spa, uniform(1e12), samples=100, mode="profile")
+    p = simulate(spa, uniform(1e9 + 1), samples=10 ** 8, seed=4, precision=0.01)
     assert p.mode == "orderstat" and p.samples < 10 ** 8 and np.all(p.relative_halfwidth() < 0.01)
 
 

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 
-from distributions import parse_spec
+from distributions import Market
 from mechanisms import IndirectVickrey, LagrangianOptimal, SurplusOptimal, parse_mechanism
 from mechanisms.rule import QuantileRule
 from simulator import simulate
@@ -38,8 +38,9 @@ CASES = [
 MARKETS = [1, 2, 5, 50]
 
 
-def mechanisms_for(dist, n, bids, reserve):
-    v = lambda q: float(dist.v(q))  # noqa: E731
+def mechanisms_for(market, bids, reserve):
+    n = market.n
+    v = lambda q: float(market.dist.v(q))  # noqa: E731
     specs = ["spa", "spa:reserve=monopoly", f"spa:reserve={0.5 * (v(0.6) + v(0.8)):.6g}", "myerson", "lottery",
              "mix:0.3*(spa:reserve=monopoly)+0.7*lottery"]
     if n == 1:
@@ -47,7 +48,7 @@ def mechanisms_for(dist, n, bids, reserve):
     else:
         m = min(n, 3)
         specs += [f"vcg:m={m}", f"buyer-offer:m={m}", f"myerson:m={m}", f"vcg:m={m},reserve=monopoly"]
-    return ([parse_mechanism(s, dist, n) for s in specs]
+    return ([parse_mechanism(s, market) for s in specs]
             + [SurplusOptimal(1), LagrangianOptimal(1.0, 1), IndirectVickrey(bids, reserve=reserve)])
 
 
@@ -56,8 +57,8 @@ def test_monte_carlo_agrees_with_exact(case):
     spec, bids, reserve = CASES[case]
     failures = []
     for n in MARKETS:
-        dist = parse_spec(spec, n)
-        res = simulate(mechanisms_for(dist, n, bids, reserve), dist, n, samples=SAMPLES, seed=1000 * case + n)
+        market = Market.iid(spec, n)
+        res = simulate(mechanisms_for(market, bids, reserve), market, samples=SAMPLES, seed=1000 * case + n)
         assert res.samples == SAMPLES and not res.partial
         frame = res.frame
         assert frame["analytic"].notna().all(), frame[frame["analytic"].isna()]
@@ -79,7 +80,7 @@ def test_confidence_intervals_cover():
     reps = 500
     covered = dict.fromkeys(truth, 0)
     for seed in range(reps):
-        frame = simulate(rules, "uniform:low=0,high=1", 2, samples=4000, seed=seed, exact=False,
+        frame = simulate(rules, Market.iid("uniform:low=0,high=1", 2), samples=4000, seed=seed, exact=False,
                          benchmarks=False).frame.set_index(["mechanism", "metric"])
         for key, value in truth.items():
             row = frame.loc[key]

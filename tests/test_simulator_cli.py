@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator import cli, engine
+from simulator import cli
+from simulator.core import engine
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ["simulate", "--dist", "uniform:low=0,high=1", "--n", "5", "--mechanism", "spa", "--samples", "20000",

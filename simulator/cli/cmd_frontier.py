@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from .cli_common import CLIError, add_format_args, emit, load_dist, market_size, whole_number
+from .common import add_format_args, emit, input_error, load_market, render, whole_number, write_output
 
 METRICS = ("revenue", "surplus", "welfare", "sold")
 
@@ -47,23 +47,34 @@ def register(subparsers) -> None:
 
 
 def _market(args):
-    from mechanisms.frontier import Frontier
-
-    n = market_size(args.n)
+    """(market, frontier, --simulate auctions or None, --seed): one ``Market`` of --dist, --n and --m units."""
+    market = load_market(args)
     m = whole_number("--m", args.m, 1, "a whole number of units")
-    if m > n:
-        raise CLIError(f"--m: the number of units must be at most n = {n:g}, got {m}")
-    dist = load_dist(args.dist, n)
+    if m > market.n:
+        raise input_error("--m", f"the number of units must be at most n = {market.n:g}, got {m}")
+    market = market.with_units(m)
     sim = None if args.simulate is None else whole_number("--simulate", args.simulate, 1, "a number of auctions")
     seed = whole_number("--seed", args.seed, 0, "an integer")
-    return dist, n, m, Frontier(dist, n, m), sim, seed
+    return market, _frontier(market), sim, seed
 
 
-def _simulate(named_rules, dist, n, samples, seed) -> dict:
+def _frontier(market):
+    """``Frontier(market)``; a distribution whose optimum is unbounded (an infinite mean) is bad --dist."""
+    from distributions.errors import InputError
+    from mechanisms import UnboundedError
+    from mechanisms.frontier import Frontier
+
+    try:
+        return Frontier(market)
+    except UnboundedError as exc:
+        raise InputError("--dist", f"{market.label!r}: {exc}") from exc
+
+
+def _simulate(named_rules, market, samples, seed) -> dict:
     """{name: {metric: (estimate, stderr, ci_low, ci_high)}}: all mechanisms on common random numbers."""
-    from .engine import simulate
+    from ..core.engine import simulate
 
-    res = simulate(named_rules, dist, n, samples=samples, seed=seed, mode="auto", progress=False,
+    res = simulate(named_rules, market, samples=samples, seed=seed, mode="auto", progress=False,
                    exact=False, benchmarks=False)
     out: dict = {}
     for row in res.frame.itertuples():
@@ -85,7 +96,7 @@ def _rows(name, exact, sim) -> list[dict]:
 def _benchmarks(F) -> dict:
     from mechanisms import benchmarks
 
-    return {"opt": benchmarks.opt(F.dist, F.n, F.m), "revenue_max": F.revenue_max, "surplus_max": F.surplus_max}
+    return {"opt": benchmarks.opt(F.market), "revenue_max": F.revenue_max, "surplus_max": F.surplus_max}
 
 
 def run_solve(args) -> int:
@@ -93,11 +104,11 @@ def run_solve(args) -> int:
 
     from mechanisms.bargaining import solve
 
-    dist, n, m, F, sim_n, seed = _market(args)
+    market, F, sim_n, seed = _market(args)
     sol = solve(F, args.solution)
-    sim = _simulate([(sol.kind, sol.rule)], dist, n, sim_n, seed) if sim_n else None
+    sim = _simulate([(sol.kind, sol.rule)], market, sim_n, seed) if sim_n else None
     results = _rows(sol.kind, sol.exact, sim)
-    payload = {"distribution": dist.spec, "n": n, "m": m, "solution": sol.kind, "results": results,
+    payload = {"distribution": market.label, "n": market.n, "m": market.m, "solution": sol.kind, "results": results,
                "benchmarks": _benchmarks(F), "revenue_ratio": sol.revenue_ratio, "surplus_ratio": sol.surplus_ratio,
                "welfare_ratio": sol.welfare_ratio, "mechanism": _mechanism_text(sol.rule)}
     frame = pd.DataFrame(results)
@@ -121,16 +132,37 @@ def run_frontier(args) -> int:
 
     from mechanisms.bargaining import SOLUTIONS, solve
 
-    dist, n, m, F, sim_n, seed = _market(args)
+    market, F, sim_n, seed = _market(args)
     k = whole_number("--points", args.points, 2, "a number of points")
     sols = {kind: solve(F, kind) for kind in SOLUTIONS}
-    us, ps = F.curve(k)
     grid = np.linspace(F.surplus_min, F.surplus_max, k)
     points = [(f"U={u:.6g}", F.mechanism_at(u)) for u in grid]
     sim = None
     if sim_n:
         named = [(kind, s.rule) for kind, s in sols.items()] + points
-        sim = _simulate(named, dist, n, sim_n, seed)
+        sim = _simulate(named, market, sim_n, seed)
+    payload = {"distribution": market.label, "n": market.n, "m": market.m, "benchmarks": _benchmarks(F),
+               "extreme_points": F.to_frame().to_dict(orient="records"),
+               "curve": [{"surplus": float(u), "revenue": float(p)} for u, p in zip(grid, map(F.revenue_at, grid))],
+               "solutions": [dict(s.as_dict(), mechanism=_mechanism_text(s.rule)) for s in sols.values()],
+               "results": _frontier_results(sols, points, sim, market)}
+    if args.plot:
+        from ..paper.plots import plot_frontier
+
+        plot_frontier(F, sols, sim, points, args.plot)
+    frame = pd.DataFrame({"surplus": grid, "revenue": [F.revenue_at(u) for u in grid]})
+    frame["welfare"] = frame.surplus + frame.revenue
+    frame["mechanism"] = [_mechanism_text(r) for _, r in points]
+    text = render(args, payload, frame)
+    if args.format == "table":
+        sol_frame = pd.DataFrame([s.as_dict() for s in sols.values()])
+        text += "\nbargaining solutions:\n" + sol_frame.to_string(index=False) + "\n"
+    write_output(args, text)
+    return 0
+
+
+def _frontier_results(sols, points, sim, market) -> list[dict]:
+    """The rows of the solutions, and with --simulate those of the K frontier points, exact and estimated."""
     from mechanisms import exact_from_rule
 
     results = []
@@ -138,31 +170,5 @@ def run_frontier(args) -> int:
         results += _rows(kind, s.exact, sim)
     if sim is not None:
         for name, rule in points:
-            results += _rows(name, exact_from_rule(rule, dist, n), sim)
-    extreme = F.to_frame()
-    payload = {"distribution": dist.spec, "n": n, "m": m, "benchmarks": _benchmarks(F),
-               "extreme_points": extreme.to_dict(orient="records"),
-               "curve": [{"surplus": float(u), "revenue": float(p)} for u, p in zip(grid, map(F.revenue_at, grid))],
-               "solutions": [dict(s.as_dict(), mechanism=_mechanism_text(s.rule)) for s in sols.values()],
-               "results": results}
-    if args.plot:
-        from .plots import plot_frontier
-
-        plot_frontier(F, sols, sim, points, args.plot)
-    frame = pd.DataFrame({"surplus": grid, "revenue": [F.revenue_at(u) for u in grid]})
-    frame["welfare"] = frame.surplus + frame.revenue
-    frame["mechanism"] = [_mechanism_text(r) for _, r in points]
-    if args.format == "table":
-        import sys
-
-        emit(args, payload, frame)
-        sol_frame = pd.DataFrame([s.as_dict() for s in sols.values()])
-        text = "\nbargaining solutions:\n" + sol_frame.to_string(index=False) + "\n"
-        if args.out:
-            with open(args.out, "a") as fh:
-                fh.write(text)
-        else:
-            sys.stdout.write(text)
-        return 0
-    emit(args, payload, frame)
-    return 0
+            results += _rows(name, exact_from_rule(rule, market), sim)
+    return results

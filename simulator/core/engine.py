@@ -1,13 +1,17 @@
-"""``simulate``: the estimation loop over chunks (``shared/DESIGN.md`` "Statistics", "Two ways to draw a market").
+"""``simulate``: the estimation loop over chunks (``docs/architecture.md`` "Statistics", "Two ways to draw a market").
 
 A run of S auctions is cut into chunks whose boundaries depend only on (S, n) (``ChunkPlan``; on S alone in
-order-statistic mode); chunk i draws from the stream of ``SeedSequence(seed, spawn_key=(i,))`` (``rng.py``) and
-is summarised by a pure function (``kernels_profile.profile_chunk``; in order-statistic mode
-``kernels_orderstat.orderstat_chunk``, which draws only the top order statistics and pool counts, at a cost
+order-statistic mode); chunk i draws from the stream of ``SeedSequence(seed, spawn_key=(i,))``
+(``kernels/rng.py``) and is summarised by a pure function (``kernels.profile.profile_chunk``; in order-statistic mode
+``kernels.orderstat.orderstat_chunk``, which draws only the top order statistics and pool counts, at a cost
 independent of n). A backend maps a batch of chunks to their summaries; the summaries are merged in chunk order
 (``accumulate.py``). Between batches the loop checks the precision target, updates the progress bar and lets
 Ctrl-C stop the run with the chunks merged so far (``partial``). Same seed => same numbers, whatever the
 threads or the backend.
+
+The run is about one ``distributions.Market``; what is known about it exactly comes from the mechanisms
+(``Mechanism.exact(market)``, ``mechanisms.benchmarks.all_benchmarks``, cached by market value): the engine
+computes no exact value of its own.
 """
 from __future__ import annotations
 
@@ -22,15 +26,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from distributions import Distribution, parse_spec
+from distributions import Market
+from distributions.errors import InputError, InputTypeError
+from mechanisms.benchmarks import all_benchmarks
+from mechanisms.ironing import UnboundedError
 from mechanisms.rule import MixtureRule, QuantileRule
 
-from . import rng
+from ..kernels import jitcache, rng
 from .accumulate import Moments
-from .compiled import compile_rules
+from ..kernels.compiled import compile_rules
 from .diagnostics import heavy_tail_warnings
-from .kernels_orderstat import orderstat_batch, orderstat_chunk
-from .kernels_profile import METRICS, profile_batch, profile_chunk
+from ..kernels.orderstat import orderstat_batch, orderstat_chunk
+from ..kernels.profile import METRICS, profile_batch, profile_chunk
 from .result import SimulationResult, z_value
 
 #: profile mode costs O(n) per auction; beyond this the order-statistic mode is the tool
@@ -68,8 +75,8 @@ def _units(rule) -> int:
     return rule.m if isinstance(rule, QuantileRule) else max(r.m for r in rule.rules)
 
 
-def resolve_mechanisms(mechanisms, dist: Distribution, n) -> list[Entry]:
-    """Mechanism objects (``.name``, ``.m``, ``.rule(dist, n)``, ``.exact(dist, n)``), spec strings
+def resolve_mechanisms(mechanisms, market: Market) -> list[Entry]:
+    """Mechanism objects (``.name``, ``.rule(market)``, ``.units(market)``, ``.exact(market)``), spec strings
     (``mechanisms.parse_mechanism``), bare ``QuantileRule`` / ``MixtureRule`` objects, or (name, any of those)
     pairs, as run entries with unique names."""
     if isinstance(mechanisms, (str, QuantileRule, MixtureRule)) or hasattr(mechanisms, "rule"):
@@ -80,17 +87,17 @@ def resolve_mechanisms(mechanisms, dist: Distribution, n) -> list[Entry]:
         if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
             name, item = item
         if isinstance(item, str):
-            item = _parse_mechanism(item, dist, n)
+            item = _parse_mechanism(item, market)
         if isinstance(item, (QuantileRule, MixtureRule)):
             entries.append(Entry(name or f"rule{i + 1}", item, _units(item)))
         elif callable(getattr(item, "rule", None)):
-            rule = item.rule(dist, n)
-            entries.append(Entry(name or str(getattr(item, "name", f"mechanism{i + 1}")), rule,
-                                 int(getattr(item, "m", _units(rule))), item))
+            rule = item.rule(market)
+            units = item.units(market) if callable(getattr(item, "units", None)) else _units(rule)
+            entries.append(Entry(name or str(getattr(item, "name", f"mechanism{i + 1}")), rule, int(units), item))
         else:
-            raise TypeError(f"mechanism: cannot simulate {item!r}; give a spec string, a Mechanism or a rule")
+            raise InputTypeError("mechanism", f"cannot simulate {item!r}; give a spec string, a Mechanism or a rule")
     if not entries:
-        raise ValueError("mechanism: give at least one mechanism")
+        raise InputError("mechanism", "give at least one mechanism")
     seen: dict[str, int] = {}
     for e in entries:
         seen[e.name] = seen.get(e.name, 0) + 1
@@ -99,12 +106,10 @@ def resolve_mechanisms(mechanisms, dist: Distribution, n) -> list[Entry]:
     return entries
 
 
-def _parse_mechanism(spec: str, dist, n):
-    try:
-        from mechanisms import parse_mechanism
-    except ImportError:
-        raise ValueError(f"mechanism: cannot parse {spec!r}: mechanisms.parse_mechanism is not available") from None
-    return parse_mechanism(spec, dist, n)
+def _parse_mechanism(spec: str, market: Market):
+    from mechanisms import parse_mechanism
+
+    return parse_mechanism(spec, market)
 
 
 @contextlib.contextmanager
@@ -115,40 +120,48 @@ def _quiet_numerics():
         yield
 
 
-def exact_values(entries: list[Entry], dist, n, warnings: list[str]) -> dict:
-    """Exact revenue, surplus, welfare and units sold from ``Mechanism.exact`` (None where unknown)."""
+#: an exact value that is genuinely unavailable for the market (no closed form, an unbounded optimum, a market
+#: the mechanism does not apply to): skipped with a warning. Any other exception is a bug and propagates.
+UNAVAILABLE = (NotImplementedError, UnboundedError, InputError)
+
+
+def _unavailable(what: str, exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else repr(exc)
+    return f"{what} unavailable: {text}"
+
+
+def exact_values(entries: list[Entry], market: Market, warnings: list[str]) -> dict:
+    """Exact revenue, surplus, welfare and units sold of each mechanism: ``Mechanism.exact(market)`` (its own
+    units, ``Mechanism.units``), None where unknown. A bare rule has none (it knows no market)."""
     out = {}
     for e in entries:
+        out[e.name] = {}
         if e.mechanism is None or not hasattr(e.mechanism, "exact"):
-            out[e.name] = {}
             continue
         try:
             with _quiet_numerics():
-                ex = e.mechanism.exact(dist, n)
-            out[e.name] = {m: _finite_or_none(getattr(ex, m, None)) for m in METRICS}
-        except NotImplementedError:
-            out[e.name] = {}
-        except Exception as exc:  # an exact value that fails must not lose the simulation
-            warnings.append(f"exact values of {e.name} unavailable: {str(exc).splitlines()[0] if str(exc) else exc!r}")
-            out[e.name] = {}
+                ex = e.mechanism.exact(market)
+        except NotImplementedError:  # no exact form: nothing to report (as before)
+            continue
+        except UNAVAILABLE as exc:
+            warnings.append(_unavailable(f"exact values of {e.name}", exc))
+            continue
+        out[e.name] = {m: _finite_or_none(getattr(ex, m, None)) for m in METRICS}
     return out
 
 
-def benchmark_values(units: set[int], dist, n, warnings: list[str]) -> dict:
-    """OPT, Pi*, U* (``mechanisms.benchmarks``) for each number of units in the run."""
-    try:
-        from mechanisms import benchmarks
-    except ImportError:
-        return {}
+def benchmark_values(units: set[int], market: Market, warnings: list[str]) -> dict:
+    """OPT, Pi*, U* (``mechanisms.benchmarks.all_benchmarks``, cached by market value) of the market with each
+    number of units in the run."""
     out = {}
     for m in sorted(units):
         try:
             with _quiet_numerics():
-                out[m] = {"opt": _finite_or_none(benchmarks.opt(dist, n, m=m)),
-                          "revenue_max": _finite_or_none(benchmarks.revenue_max(dist, n, m=m)),
-                          "surplus_max": _finite_or_none(benchmarks.surplus_max(dist, n, m=m))}
-        except Exception as exc:
-            warnings.append(f"benchmarks for m = {m} unavailable: {str(exc).splitlines()[0] if str(exc) else exc!r}")
+                values = all_benchmarks(market.with_units(m))
+        except UNAVAILABLE as exc:
+            warnings.append(_unavailable(f"benchmarks for m = {m}", exc))
+            continue
+        out[m] = {key: _finite_or_none(value) for key, value in values.items()}
     return out
 
 
@@ -205,11 +218,11 @@ def _serial_backend(states, sizes, rules, kind, params, n, mode="profile"):
 
 #: backend name -> f(states (B, 4) uint64, sizes (B,) int64, rules tuple, kind, params, n) -> (means, comoments);
 #: order-statistic mode calls it with mode="orderstat" too (n then a float), so a backend that runs that mode
-#: takes a ``mode`` keyword (``KERNELS``; chunk kernel "simulator.kernels_orderstat:orderstat_chunk")
+#: takes a ``mode`` keyword (``KERNELS``; chunk kernel "simulator.kernels.orderstat:orderstat_chunk")
 BACKENDS = {"threads": _threads_backend, "serial": _serial_backend}
 #: backends in modules of their own, imported on use: ``open_backend(client=, scheduler=)`` returns such an f,
 #: which may carry ``plan`` (a ChunkPlan subclass: its own chunk sizes) and ``close()``
-SCALE_OUT = {"dask": "simulator.backend_dask", "cuda": "simulator.backend_cuda"}
+SCALE_OUT = {"dask": "simulator.backends.dask_backend", "cuda": "simulator.backends.cuda_backend"}
 
 
 def _open_backend(backend: str, client, scheduler):
@@ -218,50 +231,57 @@ def _open_backend(backend: str, client, scheduler):
 
         return importlib.import_module(SCALE_OUT[backend]).open_backend(client=client, scheduler=scheduler)
     if client is not None or scheduler is not None:
-        raise ValueError(f"scheduler: client= and scheduler= need backend='dask', got backend={backend!r}")
+        raise InputError("scheduler", f"client= and scheduler= need backend='dask', got backend={backend!r}")
     return BACKENDS[backend]
 
 
 # ---------------------------------------------------------------------- validation
-def _check_n(n) -> int:
-    try:
-        value = float(n)
-    except (TypeError, ValueError):
-        raise ValueError(f"n: expected a number of buyers, got {n!r}") from None
-    if not math.isfinite(value) or value < 1 or value != math.floor(value):
-        raise ValueError(f"n: profile mode needs a whole number of buyers >= 1, got {n!r}")
-    if value > PROFILE_MAX_N:
-        raise ValueError(f"n: profile mode draws every buyer and takes n <= {PROFILE_MAX_N:.0e}, got {value:g}; "
+def _check_market(market) -> Market:
+    """The market of a run: a ``distributions.Market`` of i.i.d. buyers (validated there; ``Market.dist``
+    says when it has several classes). A bare distribution or spec string is refused: it has no n."""
+    if not isinstance(market, Market):
+        raise InputTypeError("market", f"expected a Market, got {type(market).__name__} {market!r}; "
+                                       "use Market.iid(dist, n)")
+    market.dist  # noqa: B018  one class of buyers, or InputError("market")
+    return market
+
+
+def _check_seed(seed) -> int:
+    """The seed of a run: an int >= 0 (numpy integers too; not a bool or a float); None draws a fresh one."""
+    if seed is None:
+        return rng.fresh_seed()
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise InputTypeError("seed", f"expected an integer >= 0, got {type(seed).__name__} {seed!r}")
+    if seed < 0:
+        raise InputError("seed", f"expected an integer >= 0, got {seed}")
+    return int(seed)
+
+
+def _profile_n(n) -> int:
+    """n in profile mode, which draws every buyer: at most PROFILE_MAX_N (the Market checked the rest)."""
+    if n > PROFILE_MAX_N:
+        raise InputError("n", f"profile mode draws every buyer and takes n <= {PROFILE_MAX_N:.0e}, got {n:g}; "
                          "larger markets need --mode orderstat (or auto)")
-    return int(value)
+    return int(n)
 
 
-def _check_market_size(n) -> float:
-    """n in order-statistic mode: a whole number >= 1 of any size (1e30 included), as a float."""
-    try:
-        value = float(n)
-    except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"n: expected a number of buyers, got {n!r}") from None
-    if not math.isfinite(value) or value < 1 or value != math.floor(value):
-        raise ValueError(f"n: expected a whole number of buyers >= 1 (e.g. 1000 or 1e30), got {n!r}")
-    return value
+def _kernel_n(mode: str, n):
+    """The number of buyers as the kernels of ``mode`` take it: an int in profile mode, a float (1e30 allowed)
+    in order-statistic mode."""
+    return _profile_n(n) if mode == "profile" else float(n)
 
 
 def _check_mode(mode: str, n, orderstat_ok: bool = True) -> str:
     """The mode of a run: "auto" is order-statistic mode when n > AUTO_ORDERSTAT_N or n >= 2^53 (not an exact
     int), if the backend runs it (``orderstat_ok``: it takes mode=), else profile mode. Checks n for it."""
     if mode not in MODES:
-        raise ValueError(f"mode: expected one of {', '.join(MODES)}, got {mode!r}")
+        raise InputError("mode", f"expected one of {', '.join(MODES)}, got {mode!r}")
     if mode == "auto":
-        value = _check_market_size(n)
-        big = value > AUTO_ORDERSTAT_N or value >= 2.0 ** 53
-        mode = "orderstat" if big and (orderstat_ok or value > PROFILE_MAX_N) else "profile"
+        big = n > AUTO_ORDERSTAT_N or n >= 2.0 ** 53
+        mode = "orderstat" if big and (orderstat_ok or n > PROFILE_MAX_N) else "profile"
     if mode == "orderstat" and not orderstat_ok:
-        raise ValueError("mode: this backend runs profile mode only; use mode profile or backend threads")
-    if mode == "profile":
-        _check_n(n)
-    else:
-        _check_market_size(n)
+        raise InputError("mode", "this backend runs profile mode only; use mode profile or backend threads")
+    _kernel_n(mode, n)
     return mode
 
 
@@ -280,13 +300,13 @@ def _check_args(samples, precision, confidence, backend) -> int:
     if isinstance(samples, float) and samples.is_integer():
         samples = int(samples)
     if not isinstance(samples, (int, np.integer)) or isinstance(samples, bool) or samples <= 0:
-        raise ValueError(f"samples: expected a whole number of auctions > 0, got {samples!r}")
+        raise InputError("samples", f"expected a whole number of auctions > 0, got {samples!r}")
     if precision is not None and not (0.0 < float(precision) < 1.0):
-        raise ValueError(f"precision: expected a relative CI half-width in (0, 1), got {precision!r}")
+        raise InputError("precision", f"expected a relative CI half-width in (0, 1), got {precision!r}")
     if not (0.0 < float(confidence) < 1.0):
-        raise ValueError(f"confidence: expected a level in (0, 1), got {confidence!r}")
+        raise InputError("confidence", f"expected a level in (0, 1), got {confidence!r}")
     if backend not in BACKENDS and backend not in SCALE_OUT:
-        raise ValueError(f"backend: expected one of {', '.join([*BACKENDS, *SCALE_OUT])}, got {backend!r}")
+        raise InputError("backend", f"expected one of {', '.join([*BACKENDS, *SCALE_OUT])}, got {backend!r}")
     return int(samples)
 
 
@@ -322,47 +342,48 @@ def _progress_bar(progress, total: int):
 
 
 # ---------------------------------------------------------------------- the loop
-def simulate(mechanisms, dist, n, samples: int = 1_000_000, seed: int | None = 0, precision: float | None = None,
-             confidence: float = 0.95, mode: str = "auto", backend: str = "threads", progress=None,
-             exact: bool = True, benchmarks: bool = True, client=None, scheduler: str | None = None
+def simulate(mechanisms, market: Market, *, samples: int = 1_000_000, seed: int | None = 0,
+             precision: float | None = None, confidence: float = 0.95, mode: str = "auto", backend: str = "threads",
+             progress=None, exact: bool = True, benchmarks: bool = True, client=None, scheduler: str | None = None
              ) -> SimulationResult:
     """Monte Carlo estimates of revenue, buyers' surplus, welfare and units sold of every mechanism on the
-    same draws of i.i.d. buyers from ``dist``.
+    same draws of the i.i.d. buyers of ``market``.
 
-    mechanisms: spec strings, Mechanism objects, QuantileRule/MixtureRule, or (name, any of those) pairs.
-    dist: a Distribution or a spec string. samples: number of auctions (the cap when ``precision`` is set).
-    seed: int (None draws one, recorded in the result). precision: stop once the CI half-width of every
+    mechanisms: spec strings, Mechanism objects, QuantileRule/MixtureRule, or (name, any of those) pairs; a
+    Mechanism sells its own units (``Mechanism.units(market)``), and its exact values and the benchmarks come
+    from ``mechanisms`` (``Mechanism.exact(market)``, ``benchmarks.all_benchmarks``).
+    market: a ``distributions.Market`` (``Market.iid(dist, n)``; a bare distribution is refused). The other
+    arguments are keywords only.
+    samples: number of auctions (the cap when ``precision`` is set).
+    seed: int >= 0 (None draws one, recorded in the result). precision: stop once the CI half-width of every
     revenue estimate is below ``precision`` times the estimate (checked between batches). mode: "profile"
-    (draw all n values; n <= 1e9), "orderstat" (``kernels_orderstat``: only the top order statistics and pool
+    (draw all n values; n <= 1e9), "orderstat" (``kernels.orderstat``: only the top order statistics and pool
     counts, so an auction costs the same at n = 10 and n = 1e30) or "auto" (orderstat above n = 1000).
-    backend: "threads" (numba prange), "serial", "dask" (``backend_dask``: on the cluster of ``client``, a
-    distributed.Client, or of ``scheduler``, "tcp://host:port"; same numbers as the threads) or "cuda"
-    (``backend_cuda``: numba.cuda kernels, their own random streams and chunks). progress: None = a tqdm bar
-    on stderr when it is a terminal and the run is long. Ctrl-C returns the estimates of the chunks done so
-    far, with ``partial`` set.
+    backend: "threads" (numba prange), "serial", "dask" (``backends.dask_backend``: on the cluster of
+    ``client``, a distributed.Client, or of ``scheduler``, "tcp://host:port"; same numbers as the threads) or
+    "cuda" (``backends.cuda_backend``: numba.cuda kernels, their own random streams and chunks). progress:
+    None = a tqdm bar on stderr when it is a terminal and the run is long. Ctrl-C returns the estimates of the
+    chunks done so far, with ``partial`` set.
     """
     start_time = time.perf_counter()
     samples = _check_args(samples, precision, confidence, backend)
+    market = _check_market(market)
+    dist, n = market.dist, market.n
     _check_mode(mode, n)  # bad mode or n: fail before any work
-    if isinstance(dist, str):
-        dist = parse_spec(dist, n)
-    entries = resolve_mechanisms(mechanisms, dist, n)
-    if seed is None:
-        seed = rng.fresh_seed()
-    seed = int(seed)
-    if seed < 0:
-        raise ValueError(f"seed: expected an integer >= 0, got {seed}")
+    entries = resolve_mechanisms(mechanisms, market)
+    seed = _check_seed(seed)
 
     compiled = compile_rules([e.rule for e in entries])
-    rules = compiled.as_tuple()
+    rules = compiled  # ``CompiledRules``: the named tuple of arrays every backend hands to its kernels
     kind, params = dist.numba_spec()
+    jitcache.refresh_all()  # stale numba caches of edited kernel sources go before the first call
     run_batch = _open_backend(backend, client, scheduler)
     try:
         mode = _check_mode(mode, n, _takes_mode(run_batch))
-    except ValueError:
+    except InputError:
         getattr(run_batch, "close", lambda: None)()
         raise
-    n_kernel = _check_n(n) if mode == "profile" else _check_market_size(n)
+    n_kernel = _kernel_n(mode, n)
     mode_kw = {} if mode == "profile" else {"mode": mode}  # profile-only backends are called as before
     plan = getattr(run_batch, "plan", ChunkPlan)(samples, n_kernel if mode == "profile" else ORDERSTAT_COST)
     moments = Moments.empty(len(METRICS), compiled.n_mechanisms)
@@ -392,9 +413,9 @@ def simulate(mechanisms, dist, n, samples: int = 1_000_000, seed: int | None = 0
     if precision is not None and not partial and not _precise(moments, zcrit, precision):
         warnings.append(f"precision {precision:g} not reached within {samples} samples")
 
-    analytic = exact_values(entries, dist, n, warnings) if exact else {}
-    bench = benchmark_values({e.m for e in entries}, dist, n, warnings) if benchmarks else {}
-    return SimulationResult(distribution=dist.spec, n=n, seed=seed, mechanisms=[e.name for e in entries],
+    analytic = exact_values(entries, market, warnings) if exact else {}
+    bench = benchmark_values({e.m for e in entries}, market, warnings) if benchmarks else {}
+    return SimulationResult(distribution=market.label, n=n, seed=seed, mechanisms=[e.name for e in entries],
                             units=[e.m for e in entries], moments=moments, confidence=confidence, mode=mode,
                             samples_requested=samples, analytic=analytic, benchmarks=bench, partial=partial,
                             warnings=warnings, elapsed=time.perf_counter() - start_time)

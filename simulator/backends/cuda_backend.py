@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compiled import CELL_BOUNDS, HAS_POOLS, N_MECH, SIZES, UNITS
-from .engine import ChunkPlan
+from ..core.engine import ChunkPlan
+from distributions.errors import InputError
 
 #: buyer values per chunk; chunks per batch: 1 at first, doubling up to BATCH_CHUNKS_MAX (2^36 values)
 CHUNK_VALUES = 1 << 30
@@ -54,6 +54,19 @@ class CudaChunkPlan(ChunkPlan):
             count = min(2 * count, BATCH_CHUNKS_MAX)
 
 
+def rules_key(rules, params, mode: str) -> bytes:
+    """A digest of the rules' and the distribution's values and the mode: the device copies are reused while
+    it stays the same (a cache keyed by value, not by object identity)."""
+    import hashlib
+
+    digest = hashlib.sha256(mode.encode())
+    for value in (*rules, params):
+        array = np.ascontiguousarray(value)
+        digest.update(str((array.dtype, array.shape)).encode())
+        digest.update(array.tobytes())
+    return digest.digest()
+
+
 def cuda_module():
     """numba.cuda, usable (a GPU, or the simulator), else ValueError saying why."""
     if not hasattr(np, "row_stack"):  # numba-cuda 0.30 with numpy >= 2.5 (see cuda_kernels)
@@ -61,7 +74,7 @@ def cuda_module():
     try:
         from numba import cuda
     except Exception as exc:  # ImportError, or numba-cuda failing inside its import
-        raise ValueError(f"backend: cuda is unavailable: numba.cuda does not import ({_first_line(exc)})") from None
+        raise InputError("backend", f"cuda is unavailable: numba.cuda does not import ({_first_line(exc)})") from None
     if simulator_active():
         return cuda
     try:
@@ -69,7 +82,7 @@ def cuda_module():
     except Exception:  # a broken driver install
         available = False
     if not available:
-        raise ValueError("backend: cuda needs an NVIDIA GPU with its driver, and numba.cuda finds none; use "
+        raise InputError("backend", "cuda needs an NVIDIA GPU with its driver, and numba.cuda finds none; use "
                          "backend threads or dask (NUMBA_ENABLE_CUDASIM=1 runs numba's slow CUDA simulator)")
     return cuda
 
@@ -86,7 +99,7 @@ def threads_per_block(n_mech: int) -> int:
     for tpb in (128, 64, 32):
         if 8 * 4 * n_mech * (tpb + 2) <= TILE_BYTES:
             return tpb
-    raise ValueError(f"backend: cuda runs at most {TILE_BYTES // (8 * 4 * 34)} mechanisms at once, got {n_mech}; "
+    raise InputError("backend", f"cuda runs at most {TILE_BYTES // (8 * 4 * 34)} mechanisms at once, got {n_mech}; "
                      "split the run or use backend threads")
 
 
@@ -108,20 +121,22 @@ class CudaBackend:
         self._rules = None  # (key, device arrays, params, extras, the host objects kept alive)
         self._buffers: dict = {}
 
-    def _device_rules(self, rules, params, n, mode):
-        """Device copies of the rule arrays and params, and the kernel's (cell_hi, reach, member_keys): in
-        order-statistic mode the cells' upper edges and reach with the member-keys flag, placeholders in profile
-        mode. Made once per run: the engine passes the same objects."""
-        key = (id(rules), id(params), mode, n if mode == "orderstat" else None)
+    def _device_rules(self, rules, params, mode):
+        """The kernel's rules (``CompiledRules`` with its arrays on the device), params, and (cell_hi, reach,
+        member_keys): in order-statistic mode the cells' upper edges and reach with the member-keys flag
+        (``kernels_orderstat.cell_layout``), placeholders in profile mode. Made once per run: the engine passes
+        the same values (``rules_key``). Under the simulator the rules stay on the host: a kernel's tuple
+        argument reaches it as it is, and the CPU-compiled helpers it calls take numpy arrays only."""
+        key = rules_key(rules, params, mode)
         if self._rules is None or self._rules[0] != key:
-            dev = [self.cuda.to_device(_nonempty(a)) for a in rules]
+            dev = _with_arrays(rules, (lambda a: a) if self.sim else self.cuda.to_device)
             if mode == "orderstat":
-                from .kernels_orderstat import _scratch  # the cells' edges and reach, as the CPU kernel has them
+                from ..kernels.orderstat import cell_layout  # the cells' edges and reach, as the CPU kernel has them
 
-                scratch = _scratch(rules, float(n))
-                extra = (self.cuda.to_device(scratch[8]), self.cuda.to_device(scratch[9]), bool(scratch[11]))
+                cell_hi, reach, member_keys = cell_layout(rules)
+                extra = (self.cuda.to_device(cell_hi), self.cuda.to_device(reach), bool(member_keys))
             else:  # profile mode reads none of them
-                extra = (dev[CELL_BOUNDS], self.cuda.to_device(np.zeros(1, dtype=np.int64)), False)
+                extra = (dev.cell_bounds, self.cuda.to_device(np.zeros(1, dtype=np.int64)), False)
             self._rules = (key, dev, self.cuda.to_device(_nonempty(params)), extra, (rules, params))
         return self._rules[1], self._rules[2], self._rules[3]
 
@@ -133,11 +148,11 @@ class CudaBackend:
 
     def __call__(self, states, sizes, rules, kind, params, n, mode: str = "profile"):
         if mode not in ("profile", "orderstat"):
-            raise ValueError(f"mode: the cuda backend runs profile and orderstat, got {mode!r}")
-        n_mech = int(rules[SIZES][N_MECH])
-        units = int(rules[SIZES][UNITS])
-        has_pools = bool(rules[SIZES][HAS_POOLS])
-        n_bounds = int(len(rules[CELL_BOUNDS]))
+            raise InputError("mode", f"the cuda backend runs profile and orderstat, got {mode!r}")
+        n_mech = int(rules.n_mechanisms)
+        units = int(rules.max_units)
+        has_pools = bool(rules.has_pools)
+        n_bounds = int(len(rules.cell_bounds))
         if mode == "profile":
             n = int(n)
             n_cells = n_bounds + 1 if has_pools else 1
@@ -147,7 +162,7 @@ class CudaBackend:
             n_cells = n_bounds + 1
             cap = int(min(units + 1.0, n))
         if n_cells * units > LOCAL_MEMBERS_MAX:
-            raise ValueError(f"backend: cuda keeps at most {LOCAL_MEMBERS_MAX} pool members per auction "
+            raise InputError("backend", f"cuda keeps at most {LOCAL_MEMBERS_MAX} pool members per auction "
                              f"({n_cells} cells x {units} units here); use backend threads")
         tpb = self.threads or threads_per_block(n_mech)
         auctions, merge = self.kernels.auction_kernels(mode, n_mech, units, cap, n_cells, tpb)
@@ -156,14 +171,14 @@ class CudaBackend:
         per_block = nm + nm * n_mech + 1
         blocks = self.blocks_per_chunk or min(BLOCKS_PER_CHUNK_MAX, max(1, PARTIAL_DOUBLES // (n_chunks * per_block)))
         blocks = max(1, min(blocks, -(-int(np.max(sizes)) // tpb)))
-        dev_rules, dev_params, extra = self._device_rules(rules, params, n, mode)
+        dev_rules, dev_params, extra = self._device_rules(rules, params, mode)
         part_count = self._buffer("count", (n_chunks, blocks))
         part_mean = self._buffer("mean", (n_chunks, blocks, nm))
         part_com = self._buffer("com", (n_chunks, blocks, nm * n_mech))
         out_mean = self._buffer("out_mean", (n_chunks, 4, n_mech))
         out_com = self._buffer("out_com", (n_chunks, 4, n_mech, n_mech))
         auctions[(blocks, n_chunks), tpb](self.cuda.to_device(chunk_keys(states)),
-                                          self.cuda.to_device(np.asarray(sizes, dtype=np.int64)), *dev_rules,
+                                          self.cuda.to_device(np.asarray(sizes, dtype=np.int64)), dev_rules,
                                           n_bounds, *extra, int(kind), dev_params, n, part_count, part_mean,
                                           part_com)
         merge[n_chunks, min(tpb, 128)](part_count, part_mean, part_com, out_mean, out_com)
@@ -185,8 +200,15 @@ def chunk_keys(states: np.ndarray) -> np.ndarray:
 def open_backend(client=None, scheduler=None) -> CudaBackend:
     """The engine's entry point (``simulate(backend="cuda")``)."""
     if client is not None or scheduler is not None:
-        raise ValueError("scheduler: client= and scheduler= are for backend='dask'")
+        raise InputError("scheduler", "client= and scheduler= are for backend='dask'")
     return CudaBackend()
+
+
+def _with_arrays(rules, to_device):
+    """``rules`` (a ``CompiledRules``) with every array field replaced by ``to_device`` of it, padded to one
+    element when empty; the sizes (ints, bool, float) stay as they are."""
+    return rules._replace(**{name: to_device(_nonempty(value)) for name, value in rules._asdict().items()
+                             if isinstance(value, np.ndarray)})
 
 
 def _nonempty(a: np.ndarray) -> np.ndarray:

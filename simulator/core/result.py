@@ -1,5 +1,5 @@
 """The result of a simulation: estimates, normal CIs, exact values, z-scores, benchmark ratios, paired
-differences; a tidy DataFrame and the JSON of ``shared/DESIGN.md`` ("Command line")."""
+differences; a tidy DataFrame and the JSON of ``docs/architecture.md`` ("Command line")."""
 from __future__ import annotations
 
 import json
@@ -12,8 +12,8 @@ import pandas as pd
 from scipy import stats
 
 from .accumulate import Moments
-from .cli_common import _clean as json_safe
-from .kernels_profile import METRICS
+from .output import json_safe
+from ..kernels.profile import METRICS
 
 #: the benchmark each metric is compared with: W/OPT, Pi/Pi*, U/U* (``mechanisms.benchmarks``)
 BENCHMARK_OF = {"revenue": "revenue_max", "surplus": "surplus_max", "welfare": "opt"}
@@ -109,7 +109,7 @@ class SimulationResult:
 
     # ------------------------------------------------------------------ output
     def to_dict(self) -> dict:
-        """The JSON object of ``shared/DESIGN.md``; extra keys only at the top level."""
+        """The JSON object of ``docs/architecture.md``; extra keys only at the top level."""
         n = int(self.n) if float(self.n).is_integer() and abs(self.n) < 2 ** 63 else float(self.n)
         results = [{key: row[key] for key in ("mechanism", "metric", "estimate", "stderr", "ci_low", "ci_high")}
                    | {"analytic": None if math.isnan(row["analytic"]) else row["analytic"]}

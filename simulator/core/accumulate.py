@@ -1,6 +1,6 @@
 """Streaming moments of the per-auction metrics: merged chunk by chunk in chunk order (constant memory).
 
-``shared/DESIGN.md`` "Statistics": per chunk the kernels return the mean vector and the co-moment matrix
+``docs/architecture.md`` "Statistics": per chunk the kernels return the mean vector and the co-moment matrix
 C = sum (x - mean)(x - mean)^T of each metric across the K mechanisms (one draw of each market feeds every
 mechanism, so the off-diagonal terms give paired-difference confidence intervals). Two summaries merge exactly
 by Chan, Golub & LeVeque (1979):

@@ -41,7 +41,7 @@ import numpy as np
 from . import jitcache, rng
 from .rng import next_uniform
 
-jitcache.refresh(__file__, [rng])
+jitcache.register(__file__, [rng])
 
 #: largest float64 below which every integer is exact: counts are exact integers below it
 EXACT_INT = 2.0 ** 53

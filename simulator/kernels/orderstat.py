@@ -1,6 +1,6 @@
 """Order-statistic kernels: draw only what the outcome depends on; the cost of an auction does not grow with n.
 
-``shared/DESIGN.md`` "Two ways to draw a market". The profile kernel (``kernels_profile``) scans all n buyers of
+``docs/architecture.md`` "Two ways to draw a market". The profile kernel (``kernels_profile``) scans all n buyers of
 an auction and keeps (a) the cap = min(M + 1, n) smallest quantiles, sorted, (b) per cell of the merged pool
 partition (``compiled.py``) the number of buyers and (c) the first M members met of each cell. The mechanisms'
 outcome and payments (``kernels_profile.record_auction``, the level walk of ``mechanisms/rule.py``) read nothing
@@ -45,35 +45,45 @@ import numpy as np
 from numba import prange
 
 import distributions.kernels
+import distributions.kinds
 
-from . import compiled, jitcache, kernels_profile, rng, samplers
-from .compiled import CELL_BOUNDS, N_MECH, POOL_CELL_FIRST, POOL_CELL_LAST, POOLED_TOP, SIZES, UNITS
-from .kernels_profile import BLOCK, _merge_block, cell_of, mirror_comoments, record_auction, zero_moments
+from . import compiled, jitcache, rng, samplers
+from . import profile as kernels_profile
+from .profile import BLOCK, merge_block, cell_of, mirror_comoments, record_auction, zero_moments
 from .samplers import binomial, min_above, next_uniform, uniform_in
 
-jitcache.refresh(__file__, [distributions.kernels, rng, compiled, kernels_profile, samplers])
+jitcache.register(__file__, [distributions.kernels, distributions.kinds, rng, compiled, kernels_profile, samplers])
 
 
-@numba.njit(cache=True)
-def _scratch(rules, n):
-    """Per-chunk work arrays: the top list and its values, cell counts (float), the first members of each cell
-    and their keys, merge pointers, a block of metrics, block means; the cells' upper edges, each cell's
-    ``reach`` (the last cell of any pool holding it; -1 for cells in no pool), a permutation buffer, and
-    whether any pool spans several cells (then members need keys)."""
-    units, n_mech = rules[SIZES][UNITS], rules[SIZES][N_MECH]
-    cap = int(min(units + 1.0, n))
-    bounds = rules[CELL_BOUNDS]
+@numba.njit(cache=True, inline="always")
+def cell_layout(rules):
+    """What the market draw reads about the cells of ``rules``: (cell_hi, reach, member_keys) = the cells' upper
+    edges, each cell's ``reach`` (the last cell of any pool holding it; -1 for cells in no pool), and whether
+    any pool spans several cells (then members need keys). The CUDA backend passes them to its kernels."""
+    bounds = rules.cell_bounds
     n_cells = bounds.shape[0] + 1
     cell_hi = np.empty(n_cells)
     cell_hi[:n_cells - 1] = bounds
     cell_hi[n_cells - 1] = 1.0
     reach = np.full(n_cells, -1, dtype=np.int64)
-    first, last = rules[POOL_CELL_FIRST], rules[POOL_CELL_LAST]
+    first, last = rules.pool_cell_first, rules.pool_cell_last
     keys = False
     for p in range(first.shape[0]):
         keys = keys or last[p] > first[p]
         for c in range(first[p], last[p] + 1):
             reach[c] = max(reach[c], last[p])
+    return cell_hi, reach, keys
+
+
+@numba.njit(cache=True)
+def _scratch(rules, n):
+    """Per-chunk work arrays: the top list and its values, cell counts (float), the first members of each cell
+    and their keys, merge pointers, a block of metrics, block means; the cells' upper edges and reach, a
+    permutation buffer, and the member-keys flag (``cell_layout``)."""
+    units, n_mech = rules.max_units, rules.n_mechanisms
+    cap = int(min(units + 1.0, n))
+    cell_hi, reach, keys = cell_layout(rules)
+    n_cells = cell_hi.shape[0]
     return (np.empty(cap), np.empty(cap), np.zeros(n_cells), np.zeros((n_cells, units)),
             np.zeros((n_cells, units)), np.zeros(n_cells, dtype=np.int64), np.empty((4, n_mech, BLOCK)),
             np.empty(n_mech), cell_hi, reach, np.empty(cap, dtype=np.int64), keys)
@@ -169,9 +179,7 @@ def _chunk_core(st, size, rules, kind, params, n, mean, comom, scratch):
     """Run ``size`` auctions of n buyers from the stream ``st`` (advanced in place); write the metrics' means
     (4, K) and co-moment sums (4, K, K) into ``mean`` and ``comom`` (as ``kernels_profile._chunk_core``)."""
     top, vtop, cnt, mem_u, mem_key, ptr, buf, mu, cell_hi, reach, perm, keys = scratch
-    bounds = rules[CELL_BOUNDS]
-    units = rules[SIZES][UNITS]
-    pooled_top = rules[POOLED_TOP][0]
+    bounds, units, pooled_top = rules.cell_bounds, rules.max_units, rules.pooled_top
     cap = top.shape[0]
     zero_moments(mean, comom)
     count = 0.0
@@ -182,7 +190,7 @@ def _chunk_core(st, size, rules, kind, params, n, mean, comom, scratch):
         record_auction(rules, top, cap, vtop, cnt, mem_u, mem_key, ptr, kind, params, buf, nb)
         nb += 1
         if nb == BLOCK or a == size - 1:
-            count = _merge_block(buf, nb, count, mean, comom, mu)
+            count = merge_block(buf, nb, count, mean, comom, mu)
             nb = 0
     mirror_comoments(comom)
 
@@ -197,7 +205,7 @@ def _chunk_into(state, size, rules, kind, params, n, mean, comom):
 def orderstat_chunk(state, size, rules, kind, params, n):
     """One chunk, as a pure function: (mean (4, K), co-moments (4, K, K)) of ``size`` auctions of n buyers
     (n a float: any size). Same signature as ``kernels_profile.profile_chunk``; releases the GIL."""
-    n_mech = rules[SIZES][N_MECH]
+    n_mech = rules.n_mechanisms
     mean = np.empty((4, n_mech))
     comom = np.empty((4, n_mech, n_mech))
     _chunk_into(state, size, rules, kind, params, float(n), mean, comom)
@@ -209,7 +217,7 @@ def orderstat_batch(states, sizes, rules, kind, params, n):
     """Chunks b = 0..B-1 (states[b], sizes[b]) in parallel: means (B, 4, K) and co-moments (B, 4, K, K);
     each chunk computed serially by ``_chunk_into``, so the numbers do not depend on the threads."""
     n_chunks = states.shape[0]
-    n_mech = rules[SIZES][N_MECH]
+    n_mech = rules.n_mechanisms
     means = np.empty((n_chunks, 4, n_mech))
     comoms = np.empty((n_chunks, 4, n_mech, n_mech))
     for b in prange(n_chunks):
@@ -222,9 +230,7 @@ def draw_markets(state, size, rules, n):
     """``size`` markets from the stream ``state`` (advanced in place), as the kernel sees them (for tests):
     top lists (size, cap), cell counts (size, cells), first members' quantiles and keys (size, cells, M)."""
     top, _vtop, cnt, mem_u, mem_key, _ptr, _buf, _mu, cell_hi, reach, perm, keys = _scratch(rules, float(n))
-    bounds = rules[CELL_BOUNDS]
-    units = rules[SIZES][UNITS]
-    pooled_top = rules[POOLED_TOP][0]
+    bounds, units, pooled_top = rules.cell_bounds, rules.max_units, rules.pooled_top
     cap = top.shape[0]
     tops = np.empty((size, cap))
     cnts = np.empty((size, cnt.shape[0]))

@@ -6,13 +6,14 @@
 No simulation: the values are the quantile-space integrals of ``mechanisms.exact`` (n may be 1e30). ``--m`` is
 the number of units of the benchmarks (default: the units of the mechanisms when they agree, else 1). JSON:
 {"distribution", "n", "m", "results": [{"mechanism", "metric", "analytic"}], "benchmarks": {"opt",
-"revenue_max", "surplus_max"}}. Bad input: one line on stderr, exit status 2.
+"revenue_max", "surplus_max"}}. One ``Market`` (``--dist``, ``--n``; m = 1) for the mechanisms; the
+benchmarks use it with ``--m`` units. Bad input: one line on stderr, exit status 2.
 """
 from __future__ import annotations
 
 import math
 
-from .cli_common import CLIError, add_format_args, emit, load_dist, load_mechanisms, market_size
+from .common import add_format_args, emit, input_error, load_market, load_mechanisms
 
 METRICS = ("revenue", "surplus", "welfare", "sold")
 #: which benchmark each metric is compared with in the table's ratio column
@@ -34,13 +35,25 @@ def register(subparsers) -> None:
 
 
 def _units(text: str, n) -> int:
+    """--m: a whole number of units between 1 and n."""
     try:
         value = float(text)
     except ValueError:
         value = math.nan
     if not (math.isfinite(value) and value >= 1 and value == math.floor(value)) or value > n:
-        raise CLIError(f"--m: expected a whole number of units between 1 and n = {n:g}, got {text!r}")
+        raise input_error("--m", f"expected a whole number of units between 1 and n = {n:g}, got {text!r}")
     return int(value)
+
+
+def _exact(spec: str, mech, market):
+    """``mech.exact(market)``; bad input for this market (too many units, an unbounded optimum) names the spec."""
+    from distributions.errors import InputError
+    from mechanisms import UnboundedError
+
+    try:
+        return mech.exact(market)
+    except (InputError, UnboundedError) as exc:
+        raise InputError("--mechanism", f"{spec!r}: {exc}") from exc
 
 
 def run(args) -> int:
@@ -48,24 +61,19 @@ def run(args) -> int:
 
     from mechanisms import benchmarks
 
-    n = market_size(args.n)
-    dist = load_dist(args.dist, n)
-    mechs = load_mechanisms(args.mechanism, dist, n)
+    market = load_market(args)  # the mechanisms' market: one unit unless a mechanism names its m
+    mechs = load_mechanisms(args.mechanism, market)
     if args.m is not None:
-        m = _units(args.m, n)
+        m = _units(args.m, market.n)
     else:
-        units = {mech.m for mech in mechs}
+        units = {mech.units(market) for mech in mechs}
         m = units.pop() if len(units) == 1 else 1
     results = []
     for spec, mech in zip(args.mechanism, mechs):
-        try:
-            ex = mech.exact(dist, n)
-        except ValueError as exc:
-            raise CLIError(f"--mechanism {spec!r}: {str(exc).splitlines()[0]}") from None
+        ex = _exact(spec, mech, market)
         results += [{"mechanism": mech.name, "metric": k, "analytic": float(getattr(ex, k))} for k in METRICS]
-    bench = {"opt": benchmarks.opt(dist, n, m), "revenue_max": benchmarks.revenue_max(dist, n, m),
-             "surplus_max": benchmarks.surplus_max(dist, n, m)}
-    payload = {"distribution": dist.spec, "n": n, "m": m, "results": results, "benchmarks": bench}
+    bench = dict(benchmarks.all_benchmarks(market.with_units(m)))
+    payload = {"distribution": market.label, "n": market.n, "m": m, "results": results, "benchmarks": bench}
     rows = [dict(r, ratio=(r["analytic"] / bench[_RATIO_TO[r["metric"]]]
                            if r["metric"] in _RATIO_TO and bench[_RATIO_TO[r["metric"]]] else math.nan))
             for r in results]

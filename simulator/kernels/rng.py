@@ -1,4 +1,4 @@
-"""Random streams of the Monte Carlo engine (``shared/DESIGN.md``, "Statistics" and "Performance budget").
+"""Random streams of the Monte Carlo engine (``docs/architecture.md``, "Statistics" and "Performance budget").
 
 Seeding: a user seed -> ``numpy.random.SeedSequence`` -> one child per chunk, the child of chunk i being
 ``SeedSequence(seed, spawn_key=(i,))`` (what ``SeedSequence(seed).spawn(i + 1)[i]`` returns). The child's

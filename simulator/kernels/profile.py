@@ -1,6 +1,6 @@
 """Profile-mode kernels: draw all n buyers of each auction and run every mechanism on them ex post.
 
-Implements ``shared/DESIGN.md`` "Ex-post rules" and "Performance budget" for the ``QuantileRule`` contract of
+Implements ``docs/architecture.md`` "Ex-post rules" and "Performance budget" for the ``QuantileRule`` contract of
 ``mechanisms/rule.py``:
 
 * Buyer i's quantile is a uniform U_i (v is non-increasing, so ranking quantiles ranks values). The scan keeps
@@ -40,20 +40,19 @@ import numpy as np
 from numba import prange
 
 import distributions.kernels
+import distributions.kinds
 from distributions.kernels import v_of_q
 
 from . import compiled, jitcache, rng
-from .compiled import (CELL_BOUNDS, COMP_PROB, HAS_POOLS, MECH_COMP_START, N_MECH, POOLED_TOP, SIZES,
-                       UNITS)
 from .rng import to_open_uniform, xoshiro_next
 
-jitcache.refresh(__file__, [distributions.kernels, rng, compiled])
+jitcache.register(__file__, [distributions.kernels, distributions.kinds, rng, compiled])
 
 METRICS = ("revenue", "surplus", "welfare", "sold")
 REVENUE, SURPLUS, WELFARE, SOLD = range(4)
 #: cell lookups scan linearly below this many pool boundaries, bisect above
 _LINEAR_CELLS = 16
-#: auctions per block of the streaming co-moments (``_merge_block``)
+#: auctions per block of the streaming co-moments (``merge_block``)
 BLOCK = 64
 
 
@@ -192,14 +191,15 @@ def _first_members_value(first, last, s, cnt, mem_u, mem_i, ptr, kind, params):
 @numba.njit(cache=True, inline="always")
 def _component_outcome(j, rules, top, cap, vtop, cnt, mem_u, mem_i, ptr, kind, params):
     """(revenue, welfare, units sold) of component rule j on the scanned profile (module doc: the level walk
-    and the payment rule of ``mechanisms/rule.py``). Shared with ``kernels_orderstat``, whose cell counts
-    ``cnt`` are floats (n up to 1e30) and whose ``mem_i`` are random keys instead of buyer indices."""
-    (comp_m, comp_r, comp_reserve, comp_pool_start, _prob, _mstart, pool_lo, pool_hi, pool_bid, pool_next,
-     cell_first, cell_last, _bounds, _sizes, _ptop) = rules
-    m = comp_m[j]
-    r = comp_r[j]
-    p = comp_pool_start[j]
-    p_end = comp_pool_start[j + 1]
+    and the payment rule of ``mechanisms/rule.py``; ``rules`` a ``compiled.CompiledRules``). Shared with
+    ``kernels_orderstat``, whose cell counts ``cnt`` are floats (n up to 1e30) and whose ``mem_i`` are random
+    keys instead of buyer indices."""
+    pool_lo, pool_hi, pool_bid, pool_next = rules.pool_lo, rules.pool_hi, rules.pool_bid, rules.pool_next
+    cell_first, cell_last = rules.pool_cell_first, rules.pool_cell_last
+    m = rules.m[j]
+    r = rules.r[j]
+    p = rules.pool_start[j]
+    p_end = rules.pool_start[j + 1]
     filled = 0  # buyers in the levels above the current one (all winners)
     welfare = 0.0
     idx = 0  # == filled: the top list holds every member of the levels above T
@@ -232,7 +232,7 @@ def _component_outcome(j, rules, top, cap, vtop, cnt, mem_u, mem_i, ptr, kind, p
             welfare += _top_value(vtop, top, idx + t, kind, params)
         filled += whole
         idx += whole
-    return filled * comp_reserve[j], welfare, float(filled)
+    return filled * rules.reserve[j], welfare, float(filled)
 
 
 @numba.njit(cache=True, inline="always")
@@ -240,19 +240,19 @@ def record_auction(rules, top, cap, vtop, cnt, mem_u, mem_i, ptr, kind, params, 
     """Run every mechanism on one drawn market (top list, cell counts, first members) and write its metrics
     into column ``nb`` of the block ``buf`` (metric, mechanism, auction); a MixtureRule contributes the
     probability-weighted outcome of its components. Shared by the profile and order-statistic kernels."""
-    comp_prob = rules[COMP_PROB]
-    mech_start = rules[MECH_COMP_START]
+    prob = rules.component_prob
+    first = rules.component_start
     for t in range(cap):
         vtop[t] = math.nan
-    for k in range(rules[SIZES][N_MECH]):
+    for k in range(buf.shape[1]):  # the K = rules.n_mechanisms mechanisms: buf's axis
         rev = 0.0
         wel = 0.0
         sold = 0.0
-        for j in range(mech_start[k], mech_start[k + 1]):
+        for j in range(first[k], first[k + 1]):
             r_j, w_j, s_j = _component_outcome(j, rules, top, cap, vtop, cnt, mem_u, mem_i, ptr, kind, params)
-            rev += comp_prob[j] * r_j
-            wel += comp_prob[j] * w_j
-            sold += comp_prob[j] * s_j
+            rev += prob[j] * r_j
+            wel += prob[j] * w_j
+            sold += prob[j] * s_j
         buf[REVENUE, k, nb] = rev
         buf[SURPLUS, k, nb] = wel - rev
         buf[WELFARE, k, nb] = wel
@@ -271,7 +271,7 @@ def zero_moments(mean, comom):
 
 @numba.njit(cache=True, inline="always")
 def mirror_comoments(comom):
-    """End a chunk's summary: ``_merge_block`` keeps the lower triangle; copy it to the upper one."""
+    """End a chunk's summary: ``merge_block`` keeps the lower triangle; copy it to the upper one."""
     for g in range(comom.shape[0]):
         for k1 in range(comom.shape[1]):
             for k2 in range(k1):
@@ -279,7 +279,7 @@ def mirror_comoments(comom):
 
 
 @numba.njit(cache=True, inline="always")
-def _merge_block(buf, nb, count, mean, comom, mu):
+def merge_block(buf, nb, count, mean, comom, mu):
     """Fold a block of nb auctions, buf[metric, mechanism, b], into the running (count, mean, co-moments): the
     block's mean and centred co-moments (two passes, contiguous inner loops that vectorise), then Chan's
     merge (``accumulate.py``). Only the lower triangle of ``comom`` is kept. Returns the new count."""
@@ -310,9 +310,9 @@ def _merge_block(buf, nb, count, mean, comom, mu):
 def _scratch(rules, n):
     """Per-chunk work arrays: top list and its values, cell counts and first members, merge pointers,
     a block of auctions' metrics, the block means."""
-    units, n_mech = rules[SIZES][UNITS], rules[SIZES][N_MECH]
+    units, n_mech = rules.max_units, rules.n_mechanisms
     cap = min(units + 1, n)
-    n_cells = rules[CELL_BOUNDS].shape[0] + 1
+    n_cells = rules.cell_bounds.shape[0] + 1
     return (np.empty(cap), np.empty(cap), np.zeros(n_cells, dtype=np.int64), np.empty((n_cells, units)),
             np.empty((n_cells, units), dtype=np.int64), np.zeros(n_cells, dtype=np.int64),
             np.empty((4, n_mech, BLOCK)), np.empty(n_mech))
@@ -324,10 +324,7 @@ def _chunk_core(st, size, rules, kind, params, n, mean, comom, scratch):
     (4, K) and co-moment sums (4, K, K) into ``mean`` and ``comom``. Compiled without the reference-counting
     runtime (it allocates nothing), so the inlined helpers cost no atomic increments per auction."""
     top, vtop, cnt, mem_u, mem_i, ptr, buf, mu = scratch
-    bounds = rules[CELL_BOUNDS]
-    units = rules[SIZES][UNITS]
-    has_pools = rules[SIZES][HAS_POOLS] != 0
-    pooled_top = rules[POOLED_TOP][0]
+    bounds, units, pooled_top, has_pools = rules.cell_bounds, rules.max_units, rules.pooled_top, rules.has_pools
     cap = top.shape[0]
     zero_moments(mean, comom)
     count = 0.0
@@ -337,7 +334,7 @@ def _chunk_core(st, size, rules, kind, params, n, mean, comom, scratch):
         record_auction(rules, top, cap, vtop, cnt, mem_u, mem_i, ptr, kind, params, buf, nb)
         nb += 1
         if nb == BLOCK or a == size - 1:
-            count = _merge_block(buf, nb, count, mean, comom, mu)
+            count = merge_block(buf, nb, count, mean, comom, mu)
             nb = 0
     mirror_comoments(comom)
 
@@ -352,7 +349,7 @@ def _chunk_into(state, size, rules, kind, params, n, mean, comom):
 def profile_chunk(state, size, rules, kind, params, n):
     """One chunk, as a pure function: (mean (4, K), co-moments (4, K, K)) of ``size`` auctions. Releases the GIL
     (the Dask backend's worker threads run chunks side by side)."""
-    n_mech = rules[SIZES][N_MECH]
+    n_mech = rules.n_mechanisms
     mean = np.empty((4, n_mech))
     comom = np.empty((4, n_mech, n_mech))
     _chunk_into(state, size, rules, kind, params, n, mean, comom)
@@ -364,7 +361,7 @@ def profile_batch(states, sizes, rules, kind, params, n):
     """Chunks b = 0..B-1 (states[b], sizes[b]) in parallel: means (B, 4, K) and co-moments (B, 4, K, K).
     Each chunk is computed serially by ``_chunk_into``, so the numbers do not depend on the threads."""
     n_chunks = states.shape[0]
-    n_mech = rules[SIZES][N_MECH]
+    n_mech = rules.n_mechanisms
     means = np.empty((n_chunks, 4, n_mech))
     comoms = np.empty((n_chunks, 4, n_mech, n_mech))
     for b in prange(n_chunks):

@@ -1,4 +1,4 @@
-"""``auction-sim simulate``: Monte Carlo estimates with CIs and exact values (contract in ``shared/DESIGN.md``).
+"""``auction-sim simulate``: Monte Carlo estimates with CIs and exact values (contract in ``docs/architecture.md``).
 
     auction-sim simulate --dist SPEC --n N --mechanism SPEC [--mechanism SPEC ...] --samples S --seed K
                          [--mode auto|profile|orderstat] [--precision EPS] [--confidence C]
@@ -13,22 +13,26 @@ from __future__ import annotations
 import math
 import sys
 
-from .cli_common import CLIError, add_format_args, emit, load_dist, load_mechanisms, market_size
+from .common import add_format_args, emit, input_error, load_market, load_mechanisms, number
 
 
 #: --backend values (the engine's "serial" stays an API option)
 BACKEND_CHOICES = ("threads", "dask", "cuda")
+#: --mode values (``simulator.core.engine.MODES``; listed here so that checking the flags imports no numba)
+MODE_CHOICES = ("auto", "profile", "orderstat")
+
+
+#: the engine's argument names (``InputError.argument``) and the flags that give them
+ENGINE_FLAGS = {name: f"--{name}" for name in ("n", "samples", "mode", "precision", "confidence", "seed",
+                                               "backend", "scheduler")}
 
 
 def _count(text: str) -> int:
     """--samples: a whole number > 0, also written 1e6."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise CLIError(f"--samples: expected a whole number of auctions > 0 (e.g. 1000000 or 1e6), got {text!r}") \
-            from None
+    what = "a whole number of auctions > 0 (e.g. 1000000 or 1e6)"
+    value = number("--samples", text, what)
     if not math.isfinite(value) or value <= 0 or value != math.floor(value) or value >= 2 ** 63:
-        raise CLIError(f"--samples: expected a whole number of auctions > 0 (e.g. 1000000 or 1e6), got {text!r}")
+        raise input_error("--samples", f"expected {what}, got {text!r}")
     return int(value)
 
 
@@ -36,9 +40,9 @@ def _seed(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise CLIError(f"--seed: expected an integer >= 0, got {text!r}") from None
+        raise input_error("--seed", f"expected an integer >= 0, got {text!r}") from None
     if value < 0:
-        raise CLIError(f"--seed: expected an integer >= 0, got {text!r}")
+        raise input_error("--seed", f"expected an integer >= 0, got {text!r}")
     return value
 
 
@@ -49,7 +53,7 @@ def _fraction(flag: str, what: str):
         except ValueError:
             value = math.nan
         if not 0.0 < value < 1.0:
-            raise CLIError(f"{flag}: expected {what} strictly between 0 and 1, got {text!r}")
+            raise input_error(flag, f"expected {what} strictly between 0 and 1, got {text!r}")
         return value
     return parse
 
@@ -89,28 +93,35 @@ def run(args) -> int:
         return 130
 
 
-def _run(args) -> int:
-    from .engine import MODES, simulate
-
-    n = market_size(args.n)
+def _options(args) -> dict:
+    """The checked run options (keyword arguments of ``simulate``), in the order of the flags' checks."""
     samples = _count(args.samples)
     seed = _seed(args.seed)
     precision = None if args.precision is None else _fraction("--precision", "a relative half-width")(args.precision)
     confidence = _fraction("--confidence", "a confidence level")(args.confidence)
-    if args.mode not in MODES:
-        raise CLIError(f"--mode: expected one of {', '.join(MODES)}, got {args.mode!r}")
+    if args.mode not in MODE_CHOICES:
+        raise input_error("--mode", f"expected one of {', '.join(MODE_CHOICES)}, got {args.mode!r}")
     if args.backend not in BACKEND_CHOICES:
-        raise CLIError(f"--backend: expected one of {', '.join(BACKEND_CHOICES)}, got {args.backend!r}")
+        raise input_error("--backend", f"expected one of {', '.join(BACKEND_CHOICES)}, got {args.backend!r}")
     if args.scheduler is not None and args.backend != "dask":
-        raise CLIError(f"--scheduler: only with --backend dask, got --backend {args.backend}")
-    dist = load_dist(args.dist, n)
-    mechanisms = load_mechanisms(args.mechanism, dist, n)
+        raise input_error("--scheduler", f"only with --backend dask, got --backend {args.backend}")
+    return dict(samples=samples, seed=seed, precision=precision, confidence=confidence, mode=args.mode,
+                progress=False if args.quiet else None, backend=args.backend, scheduler=args.scheduler)
+
+
+def _run(args) -> int:
+    from distributions.errors import InputError
+
+    market = load_market(args)
+    options = _options(args)
+    mechanisms = load_mechanisms(args.mechanism, market)
+    from ..core.engine import simulate  # numba: only once the flags are known good
+
     try:
-        res = simulate(mechanisms, dist, n, samples=samples, seed=seed, precision=precision, confidence=confidence,
-                       mode=args.mode, progress=False if args.quiet else None, backend=args.backend,
-                       scheduler=args.scheduler)
-    except ValueError as exc:
-        raise CLIError(_flag_message(str(exc))) from None
+        res = simulate(mechanisms, market, **options)
+    except InputError as exc:  # the engine names its arguments (n, samples, ...); here they are flags
+        flag = ENGINE_FLAGS.get(exc.argument)
+        raise (exc.renamed(flag) if flag else exc) from exc
     if not args.quiet:
         for w in res.warnings:
             sys.stderr.write(f"auction-sim simulate: warning: {w}\n")
@@ -120,10 +131,3 @@ def _run(args) -> int:
                        "ratio"]]
     emit(args, res.to_dict(), frame)
     return 130 if res.partial else 0
-
-
-def _flag_message(text: str) -> str:
-    """The engine names arguments 'n: ...'; on the command line they are flags: '--n: ...'."""
-    head, sep, rest = text.partition(":")
-    return f"--{head}:{rest}" if sep and head in ("n", "samples", "mode", "precision", "confidence", "seed",
-                                                  "backend", "scheduler") else text

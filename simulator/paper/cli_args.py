@@ -1,28 +1,22 @@
-"""Shared plumbing of the paper reproductions in ``scripts/`` (arguments, output folder, provenance).
-
-The computations they share with ``auction-sim demo`` live in ``simulator.paper`` (``bargaining_cells``,
-``paper_bounds``, ``stable_nash``, ``simulate_rules``, ``provenance``); this module only makes the scripts
-runnable from a checkout (``python scripts/table1.py``) and gives them the same command line:
+"""The command line the paper reproductions in ``scripts/`` share (arguments, output folder, provenance):
 
     --out DIR      output folder (created), default ./paper-out/<script>
     --quick        reduced sizes (what the tests run)
     --samples S    auctions per simulated market (scripts that simulate)
     --seed K       random seed of the simulations
     --budget V     most buyer values a profile-mode cell may draw (the order-statistic mode has no such limit)
+
+The computations they share with ``auction-sim demo`` live in ``simulator.paper.reproduce``.
 """
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 
 def parser(name: str, description: str, samples: int | None = None, quick_samples: int | None = None):
+    """The argument parser of ``scripts/<name>.py``; with ``samples`` also --samples, --seed and --budget."""
     p = argparse.ArgumentParser(prog=f"scripts/{name}.py", description=description)
     p.add_argument("--out", default=os.path.join("paper-out", name), metavar="DIR",
                    help=f"output folder (default ./paper-out/{name})")
@@ -58,6 +52,7 @@ def _count0(text: str) -> int:
 
 
 def parse(p, argv=None):
+    """Parse, fill the --quick defaults of --samples and --budget, create --out and start the clock."""
     args = p.parse_args(argv)
     if hasattr(args, "default_samples"):
         if args.samples is None:
@@ -70,12 +65,13 @@ def parse(p, argv=None):
 
 
 def out(args, name: str) -> str:
+    """The path of output file ``name``."""
     return os.path.join(args.out, name)
 
 
 def finish(args, script: str, extra: dict | None = None) -> None:
     """Write provenance.json (versions, seed, command line, timestamp, timing) and list the outputs."""
-    from simulator.paper import provenance, write_json
+    from .reproduce import provenance, write_json
 
     elapsed = time.perf_counter() - args.t0
     info = {"script": f"scripts/{script}.py", "quick": bool(args.quick), "elapsed_s": elapsed}
@@ -88,6 +84,7 @@ def finish(args, script: str, extra: dict | None = None) -> None:
 
 
 def show(frame, **kw) -> str:
+    """A frame as text, every row and column, wide."""
     import pandas as pd
 
     with pd.option_context("display.width", 250, "display.max_columns", None, "display.max_rows", None,

@@ -28,7 +28,8 @@ backend. The launch shape depends only on the batch (``backend_cuda``), so a run
 GPU (up to the device math library).
 
 Kernels are specialised (closure constants: local and shared array sizes) on (mode, K, M, cap, cells, threads
-per block) and built once per process (``auction_kernels``).
+per block) and built once per process (``auction_kernels``). Import this module after
+``cuda_backend.cuda_module()``, which brings numba-cuda's numpy shim (``np.row_stack``) with it.
 """
 from __future__ import annotations
 
@@ -36,18 +37,15 @@ import functools
 
 import numpy as np
 
-if not hasattr(np, "row_stack"):  # numba-cuda 0.30 still uses np.row_stack, removed in numpy 2.5
-    np.row_stack = np.vstack
-
 from numba import config, cuda, float64, int64, uint32, uint64  # noqa: E402
 
 from distributions.kernels import v_of_q  # noqa: E402
 
-from .compiled import HAS_POOLS, POOLED_TOP, SIZES  # noqa: E402
-from .kernels_orderstat import draw_market  # noqa: E402
-from .kernels_profile import insert_top, join_cell, record_auction  # noqa: E402
-from .rng import (AUCTION, C2, C3, DRAWS, K0, K1, KEYS, PHILOX_STREAM, key_uniform, keys_at_most,  # noqa: E402
+from ..kernels.orderstat import draw_market  # noqa: E402
+from ..kernels.profile import insert_top, join_cell, record_auction  # noqa: E402
+from ..kernels.rng import (AUCTION, C2, C3, DRAWS, K0, K1, KEYS, PHILOX_STREAM, key_uniform, keys_at_most,  # noqa: E402
                   open_uniform, philox4x32_10, words_key)
+from distributions.errors import InputError
 
 
 if getattr(config, "ENABLE_CUDASIM", False):
@@ -221,17 +219,19 @@ def auction_kernels(mode: str, n_mech: int, units: int, cap: int, n_cells: int, 
     cap = min(M + 1, n), ``n_cells`` cells of the pool partition (1 without pools in profile mode) and ``tpb``
     threads per block.
 
-    ``auctions[(X, B), tpb](keys, sizes, <the 15 compiled rule arrays>, n_bounds, cell_hi, reach, member_keys,
-    kind, params, n, part_count, part_mean, part_com)``: block (x, b) runs auctions x*tpb + t, (x + X)*tpb + t,
-    ... of chunk b and leaves its count, means (4K) and co-moments (4K * K, lower triangles) in part_*[b, x].
-    Profile mode scans n (an int) buyers per auction (``_scan``); order-statistic mode draws the market of n (a
-    float) buyers with ``kernels_orderstat.draw_market``, which reads the cells' upper edges ``cell_hi``, their
-    ``reach`` (``kernels_orderstat._scratch``) and ``member_keys`` (whether a pool spans several cells; profile
-    mode ignores these three).
+    ``auctions[(X, B), tpb](keys, sizes, rules, n_bounds, cell_hi, reach, member_keys, kind, params, n,
+    part_count, part_mean, part_com)``: ``rules`` is the run's ``compiled.CompiledRules``, a named tuple (its
+    arrays on the device, each padded to one element when empty: the number of cell bounds is ``n_bounds``),
+    read by field in the kernel and by the shared ``record_auction``; block (x, b) runs auctions x*tpb + t,
+    (x + X)*tpb + t, ... of chunk b and leaves its count, means (4K) and co-moments (4K * K, lower triangles) in
+    part_*[b, x]. Profile mode scans n (an int) buyers per auction (``_scan``); order-statistic mode draws the
+    market of n (a float) buyers with ``kernels_orderstat.draw_market``, which reads the cells' upper edges
+    ``cell_hi``, their ``reach`` and ``member_keys`` (whether a pool spans several cells;
+    ``kernels_orderstat.cell_layout``; profile mode ignores these three).
     ``merge[B, threads](part_count, part_mean, part_com, out_mean, out_com)``: chunk b's summary, its blocks
     merged in order, into out_mean[b] (4, K) and out_com[b] (4, K, K)."""
     if mode not in ("profile", "orderstat"):
-        raise ValueError(f"mode: the cuda backend runs profile and orderstat, got {mode!r}")
+        raise InputError("mode", f"the cuda backend runs profile and orderstat, got {mode!r}")
     ORDERSTAT = mode == "orderstat"
     COUNT = float64 if ORDERSTAT else int64  # cell counts: floats up to n = 1e30 in order-statistic mode
     MEMBER = float64 if ORDERSTAT else int64  # members met first: by random key, or by buyer index
@@ -243,12 +243,10 @@ def auction_kernels(mode: str, n_mech: int, units: int, cap: int, n_cells: int, 
     UNITS = units
 
     @cuda.jit
-    def auctions(keys, sizes, r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, bounds, r13, r14, n_bounds,
-                 cell_hi, reach, member_keys, kind, params, n, part_count, part_mean, part_com):
-        bounds = host(bounds)
+    def auctions(keys, sizes, rules, n_bounds, cell_hi, reach, member_keys, kind, params, n, part_count, part_mean,
+                 part_com):
         params = host(params)
-        rules = (host(r0), host(r1), host(r2), host(r3), host(r4), host(r5), host(r6), host(r7), host(r8), host(r9),
-                 host(r10), host(r11), bounds, host(r13), host(r14))
+        bounds = rules.cell_bounds
         tile = cuda.shared.array(TILE, float64)
         tmu = cuda.shared.array(NM, float64)
         top = cuda.local.array(CAP, float64)
@@ -260,8 +258,8 @@ def auction_kernels(mode: str, n_mech: int, units: int, cap: int, n_cells: int, 
         mem_u = cuda.local.array((CELLS, UNITS), float64)
         mem_i = cuda.local.array((CELLS, UNITS), MEMBER)
         st = cuda.local.array(PHILOX_STREAM, uint32)
-        has_pools = rules[SIZES][HAS_POOLS] != 0
-        pooled_top = rules[POOLED_TOP][0]
+        has_pools = rules.has_pools
+        pooled_top = rules.pooled_top
         t = cuda.threadIdx.x
         x = cuda.blockIdx.x
         b = cuda.blockIdx.y

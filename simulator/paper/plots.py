@@ -1,25 +1,42 @@
-"""Figures a researcher wants from a run (matplotlib, Agg backend): the Pareto frontier with the bargaining
-solutions and simulated points; ratio-against-n curves."""
+"""Figures a researcher wants from a run: the Pareto frontier with the bargaining solutions and simulated
+points; ratio-against-n curves.
+
+Figures are ``matplotlib.figure.Figure`` objects saved straight to a file: no pyplot, no global backend
+selection (importing this module changes nothing), no window; ``savefig`` renders PNG with Agg.
+"""
 from __future__ import annotations
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
+from matplotlib.figure import Figure
 
 SOLUTION_STYLE = {"ks": ("KS", "tab:red", "o"), "nash": ("Nash", "tab:purple", "s"),
                   "cross-nash": ("cross-side Nash", "tab:green", "D")}
 
 
+def new_figure(figsize, nrows: int = 1, ncols: int = 1, **kw):
+    """(figure, axes) of a figure that belongs to no backend and no pyplot state (saved with ``save``)."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols, **kw)
+
+
+def save(fig, path: str, dpi: int) -> None:
+    """Render ``fig`` to ``path`` (PNG through Agg, whatever the interactive backend)."""
+    fig.savefig(path, dpi=dpi)
+
+
+def tab10(k: int):
+    """k colours of matplotlib's tab10 cycle."""
+    return matplotlib.colormaps["tab10"](np.linspace(0, 1, k))
+
+
 def plot_frontier(F, solutions: dict, sim: dict | None, points, path: str) -> None:
     """Frontier Π(U) (extreme points marked), the KS line Π/Π* = U/U*, the three solutions, and simulated
     estimates with 95% error bars in both coordinates."""
-    fig, ax = plt.subplots(figsize=(7, 5.2))
+    fig, ax = new_figure((7, 5.2))
     draw_frontier(ax, F, solutions, sim, points)
     fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    save(fig, path, dpi=130)
 
 
 def draw_frontier(ax, F, solutions: dict, sim: dict | None = None, points=(), zoom: bool = False,
@@ -67,11 +84,11 @@ def draw_frontier(ax, F, solutions: dict, sim: dict | None = None, points=(), zo
 
 
 def plot_ratios_vs_n(ns, curves: dict, path: str, title: str, bounds: dict | None = None,
-                     simulated: dict | None = None, extra: dict | None = None, legend_loc: str = "best",
-                     ylabel: str = "welfare / OPT") -> None:
-    """Welfare ratios against n (log axis): exact curves, simulated points with error bars, reference bounds.
-    ``extra``: {label: (xs, ys, matplotlib style kwargs)} for further marked points (e.g. a cross-check)."""
-    fig, ax = plt.subplots(figsize=(7.6, 5.0))
+                     simulated: dict | None = None, legend_loc: str = "best", ylabel: str = "welfare / OPT"
+                     ) -> None:
+    """Welfare ratios against n (log axis): exact curves, simulated points with error bars, reference bounds
+    (Example 4.2: Theorems 4.1 (iii), 5.1, 5.3 (iii))."""
+    fig, ax = new_figure((7.6, 5.0))
     for kind, ys in curves.items():
         label, color, marker = SOLUTION_STYLE.get(kind, (kind, None, "o"))
         ax.plot(ns, ys, "-", color=color, marker=marker, ms=4, label=f"{label} (exact)")
@@ -79,8 +96,6 @@ def plot_ratios_vs_n(ns, curves: dict, path: str, title: str, bounds: dict | Non
             sx, est, lo, hi = (np.asarray(a, float) for a in simulated[kind])
             ax.errorbar(sx, est, yerr=[est - lo, hi - est], fmt="x", color=color, capsize=4, ms=9, mew=1.5,
                         label=f"{label} (simulated, 95% CI)")
-    for label, (xs, ys, style) in (extra or {}).items():
-        ax.plot(xs, ys, linestyle="none", label=label, **style)
     for label, y in (bounds or {}).items():
         ax.axhline(y, ls="--", lw=1, color="gray")
         ax.text(ns[0], y, f" {label}", va="bottom", fontsize=8, color="dimgray")
@@ -92,8 +107,7 @@ def plot_ratios_vs_n(ns, curves: dict, path: str, title: str, bounds: dict | Non
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8, loc=legend_loc)
     fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    save(fig, path, dpi=130)
 
 
 def _pool_value_ranges(dist, rule, top: float):
@@ -133,7 +147,7 @@ def plot_frontier_structure(F, solutions: dict, path: str, sim: dict | None = No
     the bid space, ironed intervals). Between extreme points the frontier is an ex-ante mixture of the two
     neighbours (Corollaries 3.6, 3.8). ``markers``: {label: U} vertical reference lines (e.g. U+ = U(SPA))."""
     dist = F.dist
-    fig, (ax, bx) = plt.subplots(2, 1, figsize=(7.6, 8.4), sharex=True, gridspec_kw={"height_ratios": [1.15, 1]})
+    fig, (ax, bx) = new_figure((7.6, 8.4), 2, 1, sharex=True, gridspec_kw={"height_ratios": [1.15, 1]})
     draw_frontier(ax, F, solutions, sim, points, zoom=True, title=title)
     ax.title.set_fontsize(10)
     ax.set_xlabel("")
@@ -169,62 +183,26 @@ def plot_frontier_structure(F, solutions: dict, path: str, sim: dict | None = No
         note = textwrap.fill(note, 125)
         fig.text(0.01, 0.005, note, fontsize=7, color="dimgray", va="bottom")
     fig.tight_layout(rect=(0, 0.012 * (note.count("\n") + 1) + 0.01 if note else 0, 1, 1))
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    save(fig, path, dpi=130)
 
 
 def plot_table1(frame, path: str, title: str = "Table 1 cells: welfare / OPT against n") -> None:
     """One panel per solution: exact W/OPT against n (n on an evenly spaced categorical axis) for each
     distribution, simulated 95% CIs (error bars, slightly to the right), the strongest applicable bound of the
-    paper for each cell when above 1/2 (short bars), cells below it ringed in red. Where the library's Nash
-    solve disagrees with the independent re-solve (``check_ok`` false) the line takes the re-solved value (star)
-    and the library's value is a hollow marker."""
-    import pandas as pd
-
-    def false(v):
-        return v is False or (not pd.isna(v) and v == False)  # noqa: E712
-
+    paper for each cell when above 1/2 (short bars; Theorems 4.1, 5.2, 5.3), cells below it ringed in red."""
     kinds = [k for k in SOLUTION_STYLE if k in set(frame["solution"])]
     dists = list(dict.fromkeys(frame["distribution"]))
     ns = sorted(set(frame["n"].astype(float)))
     pos = {n: i for i, n in enumerate(ns)}
-    colors = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:gray", "tab:olive",
-              "tab:cyan", "navy"]  # no red: red rings mark cells below their bound
-    fig, axes = plt.subplots(1, len(kinds), figsize=(5.4 * len(kinds), 5.8), sharey=True)
+    fig, axes = new_figure((5.4 * len(kinds), 5.8), 1, len(kinds), sharey=True)
     axes = np.atleast_1d(axes)
     width = 0.8 / max(len(dists), 1)
     for ax, kind in zip(axes, kinds):
         sub = frame[(frame["solution"] == kind) & frame["welfare_ratio"].notna()]
         for i, d in enumerate(dists):
             g = sub[sub["distribution"] == d].sort_values("n")
-            if g.empty:
-                continue
-            c = colors[i % 10]
-            x = np.array([pos[float(n)] for n in g["n"]], float)
-            y = g["welfare_ratio"].to_numpy(float).copy()
-            bad = np.array([kind != "ks" and "check_ok" in g and false(v) for v in g.get("check_ok", [True] * len(g))])
-            if bad.any():
-                ax.plot(x[bad], y[bad], "s", mfc="none", mec=c, ms=9, mew=1.5)
-                y[bad] = g["check_value"].to_numpy(float)[bad]
-                ax.plot(x[bad], y[bad], "*", color=c, mec="black", mew=0.6, ms=13)
-            short = d if len(d) <= 30 else d[:28] + "…"
-            ax.plot(x, y, "-o", color=c, ms=3.5, lw=1.2, label=short)
-            off = (i - (len(dists) - 1) / 2) * width * 0.5
-            if "sim_welfare_ratio" in g:
-                s = g[g["sim_welfare_ratio"].notna()]
-                if len(s):
-                    est = s["sim_welfare_ratio"].to_numpy(float)
-                    xs = np.array([pos[float(n)] for n in s["n"]], float) + 0.18 + off
-                    ax.errorbar(xs, est, yerr=[est - s["sim_welfare_ratio_ci_low"].to_numpy(float),
-                                               s["sim_welfare_ratio_ci_high"].to_numpy(float) - est],
-                                fmt="x", color=c, ms=4, capsize=1.5, lw=0.8)
-            b = g[g["bound"].notna() & (g["bound"] > 0.5)]
-            if len(b):
-                ax.plot([pos[float(n)] for n in b["n"]], b["bound"].to_numpy(float), "_", color=c, ms=12, mew=1.8)
-            miss = g[g["meets_bound"].apply(false)]
-            if len(miss):
-                ax.plot([pos[float(n)] for n in miss["n"]], miss["welfare_ratio"].to_numpy(float), "o", mfc="none",
-                        mec="red", ms=12, mew=1.5)
+            if not g.empty:
+                draw_table1_cells(ax, g, pos, TABLE1_COLORS[i % 10], d, (i - (len(dists) - 1) / 2) * width * 0.5)
         ax.set_title(f"{SOLUTION_STYLE[kind][0]} solution", fontsize=10)
         ax.set_xticks(range(len(ns)))
         ax.set_xticklabels([f"{n:g}" for n in ns], fontsize=8)
@@ -235,19 +213,51 @@ def plot_table1(frame, path: str, title: str = "Table 1 cells: welfare / OPT aga
     axes[0].set_ylim(0, 1.04)
     axes[-1].legend(fontsize=7, loc="lower left")
     fig.suptitle(title + "\nlines: exact; x: simulated 95% CI; short bars: the paper's class bound (> 1/2); red ring: "
-                 "below it; star / hollow square: independent re-solve / library's solve where they disagree", fontsize=10)
+                 "below it", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path, dpi=120)
+
+
+#: one colour per distribution of ``plot_table1``; no red: red rings mark cells below their bound
+TABLE1_COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:gray",
+                 "tab:olive", "tab:cyan", "navy"]
+
+
+def draw_table1_cells(ax, g, pos: dict, color, label: str, offset: float) -> None:
+    """One distribution's cells of one solution (rows ``g``, sorted by n) on ``ax``: the exact line, the
+    simulated CIs shifted right by 0.18 + ``offset``, the class bounds above 1/2, red rings where missed."""
+    import pandas as pd
+
+    def false(v):
+        return v is False or (not pd.isna(v) and v == False)  # noqa: E712
+
+    x = np.array([pos[float(n)] for n in g["n"]], float)
+    short = label if len(label) <= 30 else label[:28] + "…"
+    ax.plot(x, g["welfare_ratio"].to_numpy(float), "-o", color=color, ms=3.5, lw=1.2, label=short)
+    if "sim_welfare_ratio" in g:
+        s = g[g["sim_welfare_ratio"].notna()]
+        if len(s):
+            est = s["sim_welfare_ratio"].to_numpy(float)
+            xs = np.array([pos[float(n)] for n in s["n"]], float) + 0.18 + offset
+            ax.errorbar(xs, est, yerr=[est - s["sim_welfare_ratio_ci_low"].to_numpy(float),
+                                       s["sim_welfare_ratio_ci_high"].to_numpy(float) - est],
+                        fmt="x", color=color, ms=4, capsize=1.5, lw=0.8)
+    b = g[g["bound"].notna() & (g["bound"] > 0.5)]
+    if len(b):
+        ax.plot([pos[float(n)] for n in b["n"]], b["bound"].to_numpy(float), "_", color=color, ms=12, mew=1.8)
+    miss = g[g["meets_bound"].apply(false)]
+    if len(miss):
+        ax.plot([pos[float(n)] for n in miss["n"]], miss["welfare_ratio"].to_numpy(float), "o", mfc="none",
+                mec="red", ms=12, mew=1.5)
 
 
 def plot_psi(taus, series: dict, path: str, title: str, simulated: dict | None = None) -> None:
     """Theorem 4.2 / Figure 2: the KS welfare ratio against τ = m/n for several distributions, with
     Ψ(τ) = min{(2 - ln τ)/(2 - 2 ln τ), (e-1)/e + 1/(e + e² τ)} and its two branches; left log τ, right linear τ
     (the paper's Figure 2)."""
-    fig, axes = plt.subplots(1, 2, figsize=(12.5, 5.2), sharey=True)
+    fig, axes = new_figure((12.5, 5.2), 1, 2, sharey=True)
     lo = min(min(t) for t, _ in series.values()) if series else 1e-3
-    colors = plt.cm.tab10(np.linspace(0, 1, 10))
+    colors = tab10(10)
     for ax, log in zip(axes, (True, False)):
         grid = np.geomspace(lo, 1.0, 400) if log else np.linspace(lo, 1.0, 400)
         b1 = (2 - np.log(grid)) / (2 - 2 * np.log(grid))
@@ -271,16 +281,15 @@ def plot_psi(taus, series: dict, path: str, title: str, simulated: dict | None =
     axes[0].legend(fontsize=7.5, loc="lower left")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path, dpi=120)
 
 
 def plot_revenue_ratio_curves(curves: dict, path: str, title: str, constants: dict | None = None) -> None:
     """Theorem E.1: for each instance the ratio (best single posted price / best mechanism) of seller revenue
     against the buyers' surplus constraint U (normalised to [0, 1] over [U(Myerson), U*]), with the paper's
     constants as horizontal lines."""
-    fig, ax = plt.subplots(figsize=(7.6, 5.0))
-    colors = plt.cm.tab10(np.linspace(0, 1, 10))
+    fig, ax = new_figure((7.6, 5.0))
+    colors = tab10(10)
     for i, (label, (xs, ys, star)) in enumerate(curves.items()):
         ax.plot(xs, ys, "-", color=colors[i % 10], lw=1.5, label=label)
         if star is not None:
@@ -296,5 +305,4 @@ def plot_revenue_ratio_curves(curves: dict, path: str, title: str, constants: di
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower left")
     fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    save(fig, path, dpi=130)

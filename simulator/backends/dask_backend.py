@@ -35,14 +35,17 @@ import uuid
 
 import numpy as np
 
+from ..kernels import jitcache
+from distributions.errors import InputError
+
 try:  # optional dependency: pip install 'auction-sim[distributed]'
     from distributed import WorkerPlugin
 except ImportError:  # pragma: no cover - exercised by monkeypatching sys.modules in the tests
     WorkerPlugin = object
 
 #: mode -> its pure chunk kernel, as the workers import it
-CHUNK_KERNELS = {"profile": "simulator.kernels_profile:profile_chunk",
-                 "orderstat": "simulator.kernels_orderstat:orderstat_chunk"}
+CHUNK_KERNELS = {"profile": "simulator.kernels.profile:profile_chunk",
+                 "orderstat": "simulator.kernels.orderstat:orderstat_chunk"}
 #: tasks per worker thread in each batch (a few, so that a slow or lost worker delays little)
 TASKS_PER_THREAD = 2
 #: seconds to wait for a scheduler given by address
@@ -54,7 +57,7 @@ def require_distributed():
     try:
         import distributed
     except ImportError:
-        raise ValueError("backend: dask is not installed; install it with pip install 'auction-sim[distributed]' "
+        raise InputError("backend", "dask is not installed; install it with pip install 'auction-sim[distributed]' "
                          "(dask[distributed])") from None
     return distributed
 
@@ -62,15 +65,19 @@ def require_distributed():
 # ---------------------------------------------------------------------- on the workers
 def _kernel(path: str):
     module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)
+    kernel = getattr(importlib.import_module(module), name)
+    jitcache.refresh_all()  # this process's first kernel call: stale caches go first
+    return kernel
 
 
 def _owned(x):
-    """Numpy arrays as writeable C-contiguous arrays (tuples element-wise); numpy integers as Python ints."""
+    """Numpy arrays as writeable C-contiguous arrays (tuples element-wise, a named tuple such as the kernels'
+    ``CompiledRules`` kept of its class); numpy integers as Python ints."""
     if isinstance(x, np.ndarray):
         return x if x.flags.writeable and x.flags.c_contiguous else np.array(x, order="C")
     if isinstance(x, tuple):
-        return tuple(_owned(v) for v in x)
+        items = [_owned(v) for v in x]
+        return type(x)(*items) if hasattr(x, "_fields") else tuple(items)
     if isinstance(x, np.integer):
         return int(x)
     return x
@@ -91,9 +98,9 @@ def warm_up() -> dict:
     profile mode, a float in order-statistic mode); returns ``kernel_stats()``."""
     from mechanisms.rule import QuantileRule
 
-    from .compiled import compile_rules
+    from ..kernels.compiled import compile_rules
 
-    rules = compile_rules([QuantileRule(m=1, r=1.0, reserve=0.0)]).as_tuple()
+    rules = compile_rules([QuantileRule(m=1, r=1.0, reserve=0.0)])
     for mode, n in (("profile", 2), ("orderstat", 2.0)):
         _kernel(CHUNK_KERNELS[mode])(np.arange(1, 5, dtype=np.uint64), 1, rules, 0, np.array([0.0, 1.0]), n)
     return kernel_stats()
@@ -130,13 +137,13 @@ class DaskBackend:
                  tasks_per_thread: int = TASKS_PER_THREAD):
         distributed = require_distributed()
         if client is not None and scheduler is not None:
-            raise ValueError("scheduler: give either client= or scheduler=, not both")
+            raise InputError("scheduler", "give either client= or scheduler=, not both")
         self._owned: list = []  # what close() shuts: a client we opened, a local cluster we started
         if client is None and scheduler is not None:
             try:
                 client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
             except (OSError, TimeoutError, ValueError) as exc:
-                raise ValueError(f"scheduler: cannot connect to {scheduler!r}: {_first_line(exc)}") from None
+                raise InputError("scheduler", f"cannot connect to {scheduler!r}: {_first_line(exc)}") from None
             self._owned.append(client)
         elif client is None:
             cluster = distributed.LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True,
@@ -153,7 +160,7 @@ class DaskBackend:
             client.register_plugin(KernelWarmup())
         except Exception as exc:  # e.g. the workers cannot import this package
             self.close()
-            raise ValueError(f"backend: the dask workers cannot load the kernels: {_first_line(exc)}") from None
+            raise InputError("backend", f"the dask workers cannot load the kernels: {_first_line(exc)}") from None
 
     def __call__(self, states, sizes, rules, kind, params, n, mode: str = "profile"):
         return self.map_chunks(CHUNK_KERNELS[mode], states, sizes, rules, kind, params, n)

@@ -1,0 +1,67 @@
+"""``auction-sim`` command line (contract in ``docs/architecture.md``).
+
+Each subcommand lives in its own module exposing ``register(subparsers)``; only subcommands that exist are
+listed. Bad input is an ``InputError`` (``distributions.errors``): one line ``auction-sim CMD: error: ARG:
+MESSAGE`` on stderr, exit status 2, built from the error's ``argument`` and ``message`` (never from its text).
+Any other exception is a bug and propagates with its traceback. Building the parser imports no numerical
+library (the subcommand modules import them inside their functions), so ``--help`` answers at once.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+#: subcommand modules, in the order of the command-line contract (docs/architecture.md) (cmd_frontier
+#: registers frontier and solve); missing ones are simply not offered
+SUBCOMMANDS = ("simulate", "analyze", "frontier", "demo")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse's own errors (unknown flag, bad choice, missing argument) as one line, exit 2 (argparse's
+    default prints the usage too)."""
+
+    def error(self, message):
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="auction-sim",
+                           description="Monte Carlo and exact computation for Bayesian auctions (revenue, buyers' "
+                                       "surplus, welfare; the Pareto frontier and bargaining solutions).")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    for name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"simulator.cli.cmd_{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"simulator.cli.cmd_{name}":
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def error_line(command: str, exc) -> str:
+    """The one line of an InputError: ``auction-sim CMD: error: ARG: MESSAGE`` (first line of the message)."""
+    message = exc.message.splitlines()[0] if exc.message else type(exc).__name__
+    return f"auction-sim {command}: error: {exc.argument}: {message}\n"
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    from distributions.errors import InputError  # after parsing: --help and argparse errors stay light
+
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        sys.stderr.write(error_line(args.command, exc))
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
