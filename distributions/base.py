@@ -28,18 +28,25 @@ Q_FLOOR = 1e-300
 
 @dataclass(frozen=True)
 class ShapeClass:
-    """Shape class of Figure 1 (Definition 2.2, checked through Proposition 2.1 in quantile space)."""
+    """Shape class of Figure 1 (Definition 2.2, checked through Proposition 2.1 in quantile space).
+
+    Atoms and gaps count (``_shape_class``): an atom is a spike of the hazard rate phi = f / (1 - F) (q v'(q)
+    = -1/phi = 0 on its flat part of v), a gap a stretch where phi = 0 (v jumps, q v'(q) = -inf). So an atom at
+    the top keeps MHR (phi jumps up at v_H, as in Example 4.2, which the paper calls MHR) but breaks anti-MHR;
+    an interior atom or a gap breaks both. ``note`` says which of these the distribution has."""
 
     regular: bool  # R(q) concave on [0, 1]
-    mhr: bool  # q v'(q) non-increasing on the continuous part
-    anti_mhr: bool  # q v'(q) non-decreasing on the continuous part
+    mhr: bool  # q v'(q) non-increasing on (0, 1], atoms (0) and gaps (-inf) included
+    anti_mhr: bool  # q v'(q) non-decreasing on (0, 1], atoms (0) and gaps (-inf) included
+    note: str = ""  # atoms / gaps and what they decided, e.g. "atom at the top (mass 0.01): not anti-MHR"
 
     def __str__(self) -> str:
         names = [n for n, ok in (("regular", self.regular), ("MHR", self.mhr), ("anti-MHR", self.anti_mhr)) if ok]
         return ", ".join(names) if names else "general"
 
 
-def _as_q(q):
+def as_q(q):
+    """Quantiles as a float array, checked to lie in [0, 1] (InputError naming ``q`` otherwise)."""
     q = np.asarray(q, dtype=float)
     if np.any(np.isnan(q)) or np.any(q < 0) or np.any(q > 1):
         raise InputError("q", "quantiles must lie in [0, 1]")
@@ -92,7 +99,7 @@ class Distribution:
     # ------------------------------------------------------------------ value function and curves
     def v(self, q):
         """Value function v(q) = sup{x : Pr[v >= x] >= q} (Section 2.1), vectorised."""
-        q = _as_q(q)
+        q = as_q(q)
         return self._v(q)
 
     def _v(self, q):  # pragma: no cover - abstract
@@ -100,7 +107,7 @@ class Distribution:
 
     def R(self, q):
         """Price-posting revenue curve R(q) = q v(q) (Definition 2.3), with R(0) = lim_{q->0} R(q)."""
-        q = _as_q(q)
+        q = as_q(q)
         with np.errstate(invalid="ignore"):
             out = q * self._v(q)
         return np.where(q == 0, self.R0, out)
@@ -112,7 +119,7 @@ class Distribution:
 
     def V(self, q):
         """V(q) = integral_0^q v(t) dt: the expected value of a buyer times 1{quantile <= q}; V(1) = E[v]."""
-        q = _as_q(q)
+        q = as_q(q)
         return self._V(q)
 
     def _V(self, q):
@@ -120,7 +127,7 @@ class Distribution:
 
     def S(self, q):
         """S(q) = V(q) - R(q): the surplus of one buyer facing the posted price v(q)."""
-        q = _as_q(q)
+        q = as_q(q)
         return self._S(q)
 
     def _S(self, q):
@@ -245,6 +252,55 @@ def canonical(value):
 
 
 # ---------------------------------------------------------------------- numerical helpers
+#: Largest location or scale a family accepts (values, low/high ends, scales, 1/rate, e^mu): the simulator
+#: accumulates squared sums of values over many buyers and samples, (1e100)^2 leaves 1e108 of headroom.
+MAX_SCALE = 1e100
+#: Quantiles where ``check_curves`` probes an accepted distribution's curves (0, the tails, the bulk, 1).
+PROBE_Q = np.array([0.0, 1e-300, 1e-200, 1e-100, 1e-30, 1e-16, 1e-8, 1e-3, 0.1, 0.3, 0.5, 0.7, 0.9, 0.999,
+                    1.0 - 1e-9, 1.0])
+#: Below this quantile (never drawn by a simulation) v and R may overflow to +inf: the rounded value of a
+#: huge but finite heavy-tail value (pareto:shape=0.5 has v(1e-300) = 1e600).
+Q_DRAWN = 1e-16
+
+
+def check_scale(name: str, value: float, lo: float = 1.0 / MAX_SCALE, hi: float = MAX_SCALE) -> float:
+    """A location/scale parameter: finite, in [lo, hi] (``MAX_SCALE``); raises InputError naming it."""
+    value = float(value)
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise InputError(name, f"must be a finite number in [{lo:g}, {hi:g}], got {value!r}")
+    return value
+
+
+def check_curves(dist: "Distribution", argument: str) -> None:
+    """Probe v, R, V, S (at ``PROBE_Q``), the mean and sf / cdf (at the values v(q)) of a freshly built
+    distribution; raise ``InputError(argument, ...)`` where double precision cannot compute them: a NaN, an
+    OverflowError, or +inf where the true value is finite (v or R at a quantile a simulation can draw,
+    V or S while the mean is finite). The domains of the families are chosen so that this never fires
+    (it is the safety net, and the check of the scipy adapter).
+    """
+    q = PROBE_Q
+    try:
+        with np.errstate(all="ignore"):
+            curves = {name: np.asarray(getattr(dist, name)(q), dtype=float) for name in ("v", "R", "V", "S")}
+            x = curves["v"]
+            probs = {"sf": np.asarray(dist.sf(x), dtype=float), "cdf": np.asarray(dist.cdf(x), dtype=float)}
+    except (OverflowError, ZeroDivisionError, FloatingPointError) as exc:
+        raise InputError(argument, f"too extreme: the curves of {dist.spec} overflow in double precision "
+                                   f"({exc})") from None
+    bad = [f"{name}(q) is NaN" for name, y in {**curves, **probs}.items() if np.isnan(y).any()]
+    drawn = q >= Q_DRAWN
+    for name in ("v", "R"):
+        if np.isinf(curves[name][drawn]).any() or (curves[name][q > 0] < 0).any():
+            bad.append(f"{name}(q) is not finite and >= 0 on [{Q_DRAWN:g}, 1]")
+    mean_finite = math.isfinite(float(curves["V"][-1]))
+    if mean_finite and not np.isfinite(np.concatenate([curves["V"], curves["S"]])).all():
+        bad.append("V or S overflows while the mean is finite")
+    if not mean_finite and math.isfinite(float(curves["v"][0])):
+        bad.append("the mean overflows on a bounded support")
+    if bad:
+        raise InputError(argument, f"too extreme for double precision ({dist.spec}): {'; '.join(bad)}")
+
+
 def quad_V(v, q):
     """V(q) = int_0^q v = int_0^inf v(q e^{-s}) q e^{-s} ds, by adaptive quadrature (generic fall-back)."""
     q = np.asarray(q, dtype=float)
@@ -310,6 +366,27 @@ def _monotone(g, direction, rel_tol, noise):
 
 
 def _shape_class(dist: Distribution) -> ShapeClass:
+    """Regular / MHR / anti-MHR (Definition 2.2, through Proposition 2.1), atoms and gaps included.
+
+    Regular: R(q) = q v(q) concave on [0, 1] (slopes between grid points non-increasing; the breakpoints of
+    atoms and gaps are on the grid, so a gap or an interior atom shows as a kink the wrong way).
+    MHR / anti-MHR: g(q) = q v'(q) = -1 / phi(v(q)) non-increasing / non-decreasing in q, phi = f / (1 - F)
+    the hazard rate. g is checked on a dense grid over the continuous part; an atom is a flat part of v
+    (g = 0: a spike of phi), a gap a jump of v (g = -inf: phi = 0 across it). As g <= 0 everywhere:
+      * atom at the top (q in (0, m]): g = 0, then g <= 0 -- still non-increasing, so MHR is kept (the
+        paper's Example 4.2, "F (which is MHR)" with an atom of mass n^(-1/4) at K: phi = 2v, then a jump up
+        at K); non-decreasing only if g = 0 throughout, so anti-MHR is broken unless F is a point mass;
+      * interior atom (g < 0, 0, < 0) or gap (g finite, -inf, finite): neither monotone, both broken;
+      * atom at the bottom (q in [b, 1]): g <= 0, then 0 -- keeps anti-MHR, breaks MHR.
+    The paper allows an atom only at v_H (Section 2); the other cases follow from the same definitions.
+    """
+    atoms = dist.atoms_q()
+    top = max([b for a, b, _ in atoms if a <= 1e-9 * b], default=0.0)
+    if top >= 1.0 - 1e-12:  # one atom holds everything: v constant, g = 0, R linear
+        return ShapeClass(regular=True, mhr=True, anti_mhr=True, note="a point mass (q v'(q) = 0 throughout)")
+    inner = [(a, b) for a, b, _ in atoms if a > 1e-9 * b and b < 1.0 - 1e-12]
+    bottom = [(a, b) for a, b, _ in atoms if a > 1e-9 * b and b >= 1.0 - 1e-12]
+    gaps = list(dist.jumps_q())
     # Regular: R concave on [0, 1] -> slopes of R between grid points non-increasing.
     grid = quantile_grid(1e-12, 3000, 3001)
     grid = np.concatenate([[0.0], grid])
@@ -317,13 +394,9 @@ def _shape_class(dist: Distribution) -> ShapeClass:
     R = np.asarray(dist.R(grid), dtype=float)
     slopes = np.diff(R) / np.diff(grid)
     regular = _monotone(slopes, -1, 1e-6, 1e-15 * np.nanmax(np.abs(R)) / np.diff(grid))
-    # MHR / anti-MHR: g(q) = q v'(q) = dv / d ln q monotone on the continuous part (a top atom excluded; an
-    # interior atom or a gap makes g non-monotone, as it should).
-    top = 0.0
-    for q_lo, q_hi, _val in dist.atoms_q():
-        if q_lo <= 0.0:
-            top = q_hi
-    lo = max(top, 1e-12) if top == 0.0 else top * (1 + 1e-9) + 1e-15
+    # g(q) = q v'(q) = dv / d ln q on the continuous part below the top atom (its flat part, g = 0, is the
+    # rule above); interior atoms and gaps sit on the grid through their breakpoints.
+    lo = 1e-12 if top == 0.0 else min(top * (1 + 1e-9) + 1e-15, 0.5 * (top + 1.0))
     lg = np.unique(np.concatenate([np.geomspace(lo, 1.0, 4000),
                                    np.linspace(lo, 1.0, 4001)[1:]]))
     lg = _add_breakpoints(dist, lg, inside=(lo, 1.0))
@@ -331,9 +404,24 @@ def _shape_class(dist: Distribution) -> ShapeClass:
     dl = np.diff(np.log(lg))
     g = np.diff(vq) / dl
     noise = 1e-15 * np.maximum(np.abs(vq[1:]), np.abs(vq[:-1])) / dl
-    mhr = _monotone(g, -1, 1e-4, noise)
-    anti = _monotone(g, +1, 1e-4, noise)
-    return ShapeClass(regular=regular, mhr=mhr, anti_mhr=anti)
+    mhr_cont = _monotone(g, -1, 1e-4, noise)
+    anti_cont = _monotone(g, +1, 1e-4, noise)
+    both_broken = bool(inner or gaps)
+    mhr = mhr_cont and not both_broken and not bottom
+    anti = anti_cont and not both_broken and top == 0.0
+    notes = []
+    if top > 0.0:
+        notes.append(f"atom at the top (mass {top:.3g}): a spike of the hazard rate at v_H, compatible with MHR, "
+                     "not with anti-MHR" + (" (the continuous part is anti-MHR)" if anti_cont else ""))
+    if inner:
+        notes.append(f"{len(inner)} interior atom(s): hazard-rate spikes inside the support, neither MHR nor "
+                     "anti-MHR")
+    if gaps:
+        notes.append(f"{len(gaps)} gap(s) in the support: zero hazard rate inside, neither MHR nor anti-MHR")
+    if bottom:
+        notes.append(f"atom at the bottom (mass {bottom[0][1] - bottom[0][0]:.3g}): a hazard-rate spike at v_L, "
+                     "not MHR")
+    return ShapeClass(regular=regular, mhr=mhr, anti_mhr=anti, note="; ".join(notes))
 
 
 def _add_breakpoints(dist, grid, inside=(0.0, 1.0)):

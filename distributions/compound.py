@@ -10,11 +10,12 @@ table measured at the midpoints of its cells when it is built.
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
 from . import kinds
-from .base import Distribution, quad_V
+from .base import MAX_SCALE, PROBE_Q, Q_DRAWN, Distribution, check_scale, quad_V
 from .errors import InputError
 
 _Q_SWITCH = 0.05
@@ -36,6 +37,9 @@ def build_table(dist: Distribution, breakpoints=()) -> tuple[np.ndarray, float]:
             extra += [p, min(p * (1 + 1e-12) + 1e-300, 1.0)]
     grid = np.unique(np.concatenate([grid, extra]))
     vals = np.asarray(dist.v(grid), dtype=float)
+    # a heavy tail overflows below q ~ 1e-16 (never drawn there): the largest double keeps the log-log
+    # interpolation of the kernel finite (inf - inf would be NaN)
+    vals = np.minimum(vals, np.finfo(float).max)
     params = np.ascontiguousarray(np.concatenate([[len(grid), _Q_SWITCH, _Q_HIGH], grid, vals]))
     mid = np.exp(0.5 * (np.log(grid[:-1]) + np.log(grid[1:])))
     mid = np.where((grid[1:] > _Q_SWITCH) & (grid[:-1] < _Q_HIGH), 0.5 * (grid[:-1] + grid[1:]), mid)
@@ -68,6 +72,14 @@ class Mixture(Distribution):
             raise InputError("weights", "need one weight per component and at least one component")
         if np.any(~np.isfinite(w)) or np.any(w <= 0) or abs(w.sum() - 1.0) > 1e-9:
             raise InputError("weights", f"must be positive and sum to 1, got {list(w)}")
+        for c in components:
+            if not isinstance(c, Distribution):
+                raise InputError("mixture", f"components must be distributions, got {c!r}")
+            with np.errstate(all="ignore"):
+                top = float(np.asarray(c.v(np.array(1e-300)), dtype=float))
+            if math.isinf(top) and math.isfinite(c.mean):
+                raise InputError("mixture", f"component {c.spec} overflows at q = 1e-300 while its mean is finite: "
+                                            "R and S of the mixture cannot be computed there")
         self.components = components
         self.weights = w / w.sum()
         self.support = (min(c.support[0] for c in components), max(c.support[1] for c in components))
@@ -167,7 +179,14 @@ class Mixture(Distribution):
             qi = np.clip(qi, 0.0, 1.0)
             total = total + w * c._V(qi)
             above = above + w * qi
-        return total + x * np.maximum(q - above, 0.0)
+        with np.errstate(invalid="ignore"):  # x = inf at q = 0 on an unbounded support: no atom there
+            return total + np.where(q > above, x * np.maximum(q - above, 0.0), 0.0)
+
+    def _S(self, q):
+        """S = V - R; +inf where V is (a component without a mean), 0 at q = 0."""
+        V = self._V(q)
+        with np.errstate(invalid="ignore"):
+            return np.where(np.asarray(q) == 0, 0.0, np.where(np.isinf(V), math.inf, V - self.R(q)))
 
     @property
     def atoms(self):
@@ -235,8 +254,8 @@ class Discrete(Distribution):
 
     def __init__(self, values, probs=None):
         values = np.asarray(values, dtype=float).ravel()
-        if values.size == 0 or np.any(~np.isfinite(values)) or np.any(values < 0):
-            raise InputError("values", "need at least one finite value >= 0")
+        if values.size == 0 or np.any(~np.isfinite(values)) or np.any(values < 0) or np.any(values > MAX_SCALE):
+            raise InputError("values", f"need at least one value, each finite, >= 0 and <= {MAX_SCALE:g}")
         probs = np.full(values.size, 1.0 / values.size) if probs is None else np.asarray(probs, float).ravel()
         if probs.shape != values.shape or np.any(~np.isfinite(probs)) or np.any(probs <= 0) \
                 or abs(probs.sum() - 1) > 1e-9:
@@ -301,8 +320,84 @@ class Discrete(Distribution):
                 + ",probs=" + "/".join(f"{p:g}" for p in self.probs))
 
 
+#: scipy shape parameters beyond this magnitude are refused: scipy's special functions lose accuracy or stall
+#: there (beta with a = 1e56, b = 6e15 never returns from isf)
+SCIPY_MAX_SHAPE = 1e8
+#: seconds the probe of a new scipy distribution (``ScipyDistribution._probe``) may take
+SCIPY_TIMEOUT = 5.0
+
+
+def call_within(seconds: float, fn, what: str):
+    """fn() on a daemon worker thread, waited for at most ``seconds``: a scipy routine that stalls (and
+    cannot be interrupted) is left behind and answered by ``InputError("dist", ...)``. An exception inside fn
+    becomes ``InputError("dist", ...)`` too (scipy refusing the parameters), except an InputError itself."""
+    box: dict = {}
+
+    def work():
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, daemon=True, name="scipy-probe")
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise InputError("dist", f"{what} did not answer within {seconds:g} s (parameters too extreme for scipy)")
+    error = box.get("error")
+    if isinstance(error, InputError):
+        raise error
+    if error is not None:
+        raise InputError("dist", f"{what} failed: {type(error).__name__}: {error}") from None
+    return box["value"]
+
+
+def check_scipy_parameters(frozen) -> None:
+    """Every parameter of a frozen scipy law finite, loc and scale within ``MAX_SCALE`` (scale >= 1/MAX_SCALE),
+    shapes of magnitude <= ``SCIPY_MAX_SHAPE`` and valid for the family; InputError naming the parameter."""
+    names = [t.strip() for t in (frozen.dist.shapes or "").split(",") if t.strip()]
+    given = list(zip(names + ["loc", "scale"], frozen.args)) + list(frozen.kwds.items())
+    shapes = []
+    for name, value in given:
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            raise InputError(name, f"must be a number, got {value!r}") from None
+        if not math.isfinite(x):
+            raise InputError(name, f"must be a finite number, got {x!r}")
+        if name == "scale":
+            check_scale(name, x)
+        elif name == "loc":
+            check_scale(name, x, -MAX_SCALE)
+        elif abs(x) > SCIPY_MAX_SHAPE:
+            raise InputError(name, f"must have magnitude <= {SCIPY_MAX_SHAPE:g} (scipy loses accuracy or stalls "
+                                   f"beyond), got {x!r}")
+        else:
+            shapes.append(x)
+    if len(shapes) == len(names) and not np.all(frozen.dist._argcheck(*shapes)):
+        raise InputError(names[0] if names else "dist", f"invalid parameters for scipy.stats.{frozen.dist.name}")
+
+
+def _power_tail_without_mean(dist) -> bool:
+    """Is an infinite mean true rather than the overflow of a finite one? True for a power tail
+    v(q) ~ c q^(-1/alpha) with alpha <= 1: the local index log(q1/q2) / log(v(q2)/v(q1)) (as in
+    ``tails.tail_index``) read off v at 1e-16, 1e-30 and 1e-100 must be <= 1 on both stretches and the same
+    within 5% (a lognormal with a huge sigma overflows its mean but its local index keeps growing)."""
+    q = np.array([1e-16, 1e-30, 1e-100])
+    with np.errstate(all="ignore"):
+        v = np.asarray(dist._v(q), dtype=float)
+    if not (np.isfinite(v).all() and 0 < v[0] < v[1] < v[2]):
+        return False
+    alpha = [math.log(q[i] / q[i + 1]) / math.log(v[i + 1] / v[i]) for i in (0, 1)]
+    return max(alpha) <= 1.0 + 1e-6 and abs(alpha[0] - alpha[1]) <= 0.05 * max(alpha)
+
+
 class ScipyDistribution(Distribution):
     """Adapter for a frozen ``scipy.stats`` continuous distribution with non-negative support.
+
+    Domain: finite parameters, loc and scale within ``MAX_SCALE``, shapes up to ``SCIPY_MAX_SHAPE``
+    (``check_scipy_parameters``); then ``_probe`` evaluates v, sf, cdf and the mean within ``SCIPY_TIMEOUT``
+    seconds and refuses NaN, or an infinite value where the mean is finite.
 
     Accuracy: v(q) = ``isf(q)``, as accurate as scipy's isf for that family (most families compute it from
     the survival function directly and keep full relative precision in the upper tail; a family whose isf
@@ -315,19 +410,53 @@ class ScipyDistribution(Distribution):
     def __init__(self, frozen, label: str | None = None):
         if not hasattr(frozen, "isf") or not hasattr(frozen, "dist"):
             raise InputError("frozen", "must be a frozen scipy.stats continuous distribution")
-        lo, hi = (float(t) for t in frozen.support())
-        if not lo >= 0:
-            raise InputError("frozen", f"values must be >= 0, the support starts at {lo}")
+        check_scipy_parameters(frozen)
         self.frozen = frozen
-        self.support = (lo, hi)
         self.label = label or f"scipy:{frozen.dist.name}"
         self._table = None
+        lo, hi, self._mean = call_within(SCIPY_TIMEOUT, self._probe, f"scipy.stats.{frozen.dist.name}")
+        self.support = (lo, hi)
+
+    def _probe(self):
+        """(support low, support high, mean) after checking v(q) at ``PROBE_Q``, sf and cdf at those values:
+        no NaN, values >= 0, v finite for q > 0 unless the mean is infinite (a heavy tail)."""
+        lo, hi = (float(t) for t in self.frozen.support())
+        if not lo >= 0:
+            raise InputError("frozen", f"values must be >= 0, the support starts at {lo}")
+        with np.errstate(all="ignore"):
+            mean = float(self.frozen.mean())
+            v = self._v(PROBE_Q)
+            probs = np.concatenate([np.asarray(self.sf(v), float), np.asarray(self.cdf(v), float)])
+        bad = []
+        if math.isnan(mean) or np.isnan(v).any() or np.isnan(probs).any():
+            bad.append("NaN in the mean, v(q), sf or cdf")
+        elif (v < lo).any() or not np.isfinite(v[PROBE_Q >= Q_DRAWN]).all():
+            bad.append(f"v(q) outside the support or not finite at q >= {Q_DRAWN:g}")
+        elif math.isinf(mean) and not _power_tail_without_mean(self):
+            bad.append("an infinite mean, but v on [1e-100, 1e-16] is not a steady power tail of index <= 1 "
+                       "(the mean overflows, or the tail is too heavy for double precision)")
+        elif math.isfinite(mean) and not np.isfinite(v[1:]).all():
+            bad.append(f"v(q) overflows while the mean ({mean:g}) is finite")
+        elif math.isinf(mean) and math.isfinite(hi):
+            bad.append("an infinite mean on a bounded support")
+        if bad:
+            raise InputError("dist", f"scipy.stats.{self.frozen.dist.name} with these parameters is too extreme "
+                                     f"for double precision: {bad[0]}")
+        return lo, hi, mean
 
     def _v(self, q):
         return np.asarray(self.frozen.isf(q), dtype=float)
 
     def _V(self, q):
+        if math.isinf(self._mean):  # a tail too heavy for a mean: V(q) = +inf for every q > 0
+            return np.where(np.asarray(q) == 0, 0.0, math.inf)
         return quad_V(self._v, q)
+
+    def _S(self, q):
+        if math.isinf(self._mean):
+            return np.where(np.asarray(q) == 0, 0.0, math.inf)
+        with np.errstate(invalid="ignore"):
+            return np.where(np.asarray(q) == 0, 0.0, self._V(q) - self.R(q))
 
     def sf(self, x):
         return self.frozen.sf(x)

@@ -7,7 +7,7 @@ import numpy as np
 from scipy import special
 
 from . import kinds
-from .base import Distribution
+from .base import MAX_SCALE, Distribution, as_q, check_curves, check_scale
 from .errors import InputError
 
 
@@ -35,17 +35,30 @@ def _safe_log(q):
         return np.log(q)
 
 
+def _R_log_space(dist, q, log_r):
+    """R(q) = q v(q), from ``log_r(q)`` = ln R(q) where q v(q) overflows (v(q) beyond the doubles at a tiny
+    q while R(q) is finite: a heavy tail at q < 1e-16)."""
+    q = as_q(q)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = q * dist._v(q)
+        big = np.isinf(out) & (q > 0)
+        if np.any(big):
+            out = np.where(big, np.exp(log_r(np.where(big, q, 0.5))), out)
+    return np.where(q == 0, dist.R0, out)
+
+
 class Uniform(Distribution):
-    """Uniform[low, high]: v(q) = high - q (high - low); MHR."""
+    """Uniform[low, high]: v(q) = high - q (high - low); MHR. Domain 0 <= low < high <= ``MAX_SCALE``."""
 
     name = "uniform"
 
     def __init__(self, low: float = 0.0, high: float = 1.0):
-        self.low = check_finite("low", low, 0.0)
-        self.high = check_finite("high", high)
+        self.low = check_scale("low", low, 0.0)
+        self.high = check_scale("high", high, 0.0)
         if not self.high > self.low:
             raise InputError("high", f"must be > low ({self.low:g}), got {self.high:g}")
         self.support = (self.low, self.high)
+        check_curves(self, "high")
 
     def _v(self, q):
         return self.high - q * (self.high - self.low)
@@ -80,8 +93,10 @@ class Exponential(Distribution):
     name = "exponential"
 
     def __init__(self, rate: float = 1.0):
-        self.rate = check_positive("rate", rate)
+        # domain: 1/MAX_SCALE <= rate <= MAX_SCALE, so v(1e-300) = 690.8 / rate and the mean stay finite
+        self.rate = check_scale("rate", rate)
         self.support = (0.0, math.inf)
+        check_curves(self, "rate")
 
     def _v(self, q):
         return -_safe_log(q) / self.rate
@@ -116,10 +131,12 @@ class _PowerTail(Distribution):
     """Shared algebra of Pareto I and Lomax: v(q) = scale (q^{-1/shape} - shift)."""
 
     shift = 0.0
+    #: smallest shape: v(1e-16) = scale 1e16^(1/shape) <= 1e100 * 1e160 stays finite where a simulation draws
+    MIN_SHAPE = 0.1
 
     def __init__(self, shape: float, scale: float = 1.0):
-        self.shape = check_positive("shape", shape)
-        self.scale = check_positive("scale", scale)
+        self.shape = check_scale("shape", shape, self.MIN_SHAPE)
+        self.scale = check_scale("scale", scale)
 
     def _qpow(self, q, e):
         with np.errstate(divide="ignore"):
@@ -127,6 +144,15 @@ class _PowerTail(Distribution):
 
     def _v(self, q):
         return self.scale * (self._qpow(q, -1.0 / self.shape) - self.shift)
+
+    def R(self, q):
+        """R(q) = q v(q); where v(q) overflows (a heavy tail below q = 1e-16) R = scale q^(1 - 1/shape)
+        (the shift is negligible there) stays finite as long as the true value is."""
+        q = as_q(q)
+        with np.errstate(invalid="ignore", over="ignore"):
+            out = q * self._v(q)
+            out = np.where(np.isinf(out), self.scale * self._qpow(q, 1.0 - 1.0 / self.shape), out)
+        return np.where(q == 0, self.R0, out)
 
     @property
     def R0(self):
@@ -170,6 +196,7 @@ class Lomax(_PowerTail):
     def __init__(self, shape: float = 3.0, scale: float = 1.0):
         super().__init__(shape, scale)
         self.support = (0.0, math.inf)
+        check_curves(self, "shape")
 
     def _v(self, q):
         with np.errstate(divide="ignore"):
@@ -191,6 +218,7 @@ class Pareto(_PowerTail):
     def __init__(self, shape: float = 2.0, scale: float = 1.0):
         super().__init__(shape, scale)
         self.support = (self.scale, math.inf)
+        check_curves(self, "shape")
 
     def numba_spec(self):
         return kinds.pack(kinds.PARETO, self.shape, self.scale)
@@ -207,9 +235,10 @@ class EqualRevenue(Distribution):
 
     def __init__(self, high: float = 100.0):
         self.high = check_finite("high", high)
-        if not self.high > 1:
-            raise InputError("high", f"must be a finite number > 1, got {self.high!r}")
+        if not 1 < self.high <= MAX_SCALE:
+            raise InputError("high", f"must be a finite number in (1, {MAX_SCALE:g}], got {self.high!r}")
         self.support = (1.0, self.high)
+        check_curves(self, "high")
 
     def _v(self, q):
         with np.errstate(divide="ignore"):
@@ -259,13 +288,22 @@ class Weibull(Distribution):
 
     name = "weibull"
 
+    #: smallest shape: Gamma(1 + 1/shape) <= Gamma(101) ~ 9e157 keeps the mean finite (scale <= 1e100), and
+    #: v(1e-16) = scale 36.8^(1/shape) <= 1e256; below it V(0) = Gamma(inf) 0 is NaN
+    MIN_SHAPE = 0.01
+
     def __init__(self, shape: float = 0.5, scale: float = 1.0):
-        self.shape = check_positive("shape", shape)
-        self.scale = check_positive("scale", scale)
+        self.shape = check_scale("shape", shape, self.MIN_SHAPE)
+        self.scale = check_scale("scale", scale)
         self.support = (0.0, math.inf)
+        check_curves(self, "shape")
 
     def _v(self, q):
         return self.scale * np.power(-_safe_log(q), 1.0 / self.shape)
+
+    def R(self, q):
+        """R(q) = q v(q), in log space where v(q) overflows."""
+        return _R_log_space(self, q, lambda t: np.log(t) + math.log(self.scale) + np.log(-np.log(t)) / self.shape)
 
     def _V(self, q):
         s = 1.0 + 1.0 / self.shape
@@ -307,6 +345,7 @@ class Example42(Distribution):
         self.K = 0.5 * math.sqrt(math.log(n))
         self.atom_mass = math.exp(-0.25 * math.log(n))
         self.support = (0.0, self.K)
+        check_curves(self, "n")
 
     def _v(self, q):
         with np.errstate(invalid="ignore"):
@@ -351,16 +390,28 @@ class LogNormal(Distribution):
 
     name = "lognormal"
 
+    #: |mu| <= ln(MAX_SCALE) (the median e^mu in [1e-100, 1e100]) and sigma <= 30: the mean
+    #: e^(mu + sigma^2/2) <= e^680 and v(1e-16) = e^(mu + 8.2 sigma) stay finite
+    MAX_MU = math.log(MAX_SCALE)
+    MAX_SIGMA = 30.0
+
     def __init__(self, mu: float = 0.0, sigma: float = 1.0):
-        self.mu = check_finite("mu", mu)
-        self.sigma = check_positive("sigma", sigma)
+        self.mu = check_scale("mu", mu, -self.MAX_MU, self.MAX_MU)
+        self.sigma = check_scale("sigma", sigma, 1.0 / MAX_SCALE, self.MAX_SIGMA)
         self.support = (0.0, math.inf)
+        check_curves(self, "sigma")
 
     def _v(self, q):
-        return np.exp(self.mu - self.sigma * special.ndtri(q))
+        with np.errstate(over="ignore"):
+            return np.exp(self.mu - self.sigma * special.ndtri(q))
 
     def _V(self, q):
-        return math.exp(self.mu + 0.5 * self.sigma ** 2) * special.ndtr(self.sigma + special.ndtri(q))
+        with np.errstate(divide="ignore"):
+            return np.exp(self.mu + 0.5 * self.sigma ** 2 + special.log_ndtr(self.sigma + special.ndtri(q)))
+
+    def R(self, q):
+        """R(q) = q v(q), in log space where v(q) overflows."""
+        return _R_log_space(self, q, lambda t: np.log(t) + self.mu - self.sigma * special.ndtri(t))
 
     def _z(self, x):
         with np.errstate(divide="ignore"):
@@ -391,27 +442,38 @@ class TruncNorm(Distribution):
 
     name = "truncnorm"
 
+    #: least kept normal mass Z = Phi(-a) - Phi(-b): the simulator's kernel computes ub + q Z in linear
+    #: space for draws q >= 2^-64, so q Z must stay a normal double (about a <= 30 standard deviations)
+    MIN_MASS = 1e-200
+
     def __init__(self, mean: float = 1.0, sd: float = 1.0, low: float = 0.0, high: float = math.inf):
-        self.mean_ = check_finite("mean", mean)
-        self.sd = check_positive("sd", sd)
-        self.low = check_finite("low", low, 0.0)
+        self.mean_ = check_scale("mean", mean, -MAX_SCALE)
+        self.sd = check_scale("sd", sd)
+        self.low = check_scale("low", low, 0.0)
         self.high = float(high)
-        if math.isnan(self.high) or not self.high > self.low:
-            raise InputError("high", f"must be > low ({self.low:g}) (inf allowed), got {self.high!r}")
+        if math.isnan(self.high) or not self.high > self.low or (math.isfinite(self.high) and self.high > MAX_SCALE):
+            raise InputError("high", f"must be > low ({self.low:g}) and <= {MAX_SCALE:g} (or inf), got {self.high!r}")
         self.a = (self.low - self.mean_) / self.sd
         self.b = (self.high - self.mean_) / self.sd
         self._ua, self._ub = special.ndtr(-self.a), special.ndtr(-self.b)
         self.Z = self._ua - self._ub
-        if not self.Z > 0:
-            raise InputError("low, high", "the interval has no normal mass at double precision")
+        # log Z and log ub, kept in log space for v(q) at q Z below the smallest double
+        self._log_ub = float(special.log_ndtr(-self.b))
+        with np.errstate(divide="ignore"):
+            self._log_Z = float(special.log_ndtr(-self.a) + np.log(-np.expm1(self._log_ub - special.log_ndtr(-self.a))))
+        if not (self.Z >= self.MIN_MASS and self._log_Z > -math.inf):
+            raise InputError("low, high", f"the interval keeps a normal mass {self.Z:.3g} < {self.MIN_MASS:g}: "
+                                          "too far in the tail for double precision")
+        phib = -0.5 * self.b * self.b - 0.5 * math.log(2 * math.pi)  # log phi(b)
+        self._a_top = math.exp(min(self._log_Z - phib, 700.0)) if math.isfinite(self.b) else math.inf
         self.support = (self.low, self.high)
+        check_curves(self, "sd")
 
     def _top_series(self, q):
         """Near a finite top (q -> 0): delta(q) = b - z(q) solves int_0^delta phi(b - s) ds = q Z, so
         delta = a q - (b/2) a^2 q^2 + ((2b^2 + 1)/6) a^3 q^3 + O((a q)^4), a = Z / phi(b). Returns
         (delta, int_0^q delta, q delta - int_0^q delta); the closed forms cancel there."""
-        a = self.Z / (math.exp(-0.5 * self.b ** 2) / math.sqrt(2 * math.pi))
-        b = self.b
+        a, b = self._a_top, self.b
         aq = a * q
         delta = aq * (1 - 0.5 * b * aq + (2 * b * b + 1) / 6 * aq * aq)
         integral = q * aq * (0.5 - b / 6 * aq + (2 * b * b + 1) / 24 * aq * aq)
@@ -419,14 +481,20 @@ class TruncNorm(Distribution):
         return delta, integral, surplus
 
     def _series_zone(self, q):
-        """Where the top series is used: finite high and a q <= 1e-3 (its truncation error ~ (a q)^3 < 1e-9)."""
-        if math.isinf(self.b):
+        """Where the top series is used: finite high with phi(b) > 0 and a q <= 1e-3 (truncation error
+        ~ (a q)^3 < 1e-9), with a q |b| <= 1e-3 too, so that every term of the series stays small."""
+        if not math.isfinite(self._a_top) or self._a_top >= 1e300:
             return np.zeros(np.shape(q), bool)
-        a = self.Z / (math.exp(-0.5 * self.b ** 2) / math.sqrt(2 * math.pi))
-        return np.asarray(q) * a <= 1e-3
+        aq = np.asarray(q) * self._a_top
+        return aq * max(1.0, abs(self.b)) <= 1e-3
 
     def _v(self, q):
-        out = self.mean_ - self.sd * special.ndtri(self._ub + q * self.Z)
+        with np.errstate(divide="ignore"):
+            lin = self._ub + q * self.Z
+            # q Z under the normal doubles: the upper-tail quantile from its logarithm
+            log_p = np.logaddexp(self._log_ub, np.log(q) + self._log_Z)
+            x = np.where(lin < 1e-280, special.ndtri_exp(log_p), special.ndtri(lin))
+        out = np.clip(self.mean_ - self.sd * x, self.low, self.high)
         zone = self._series_zone(q)
         if np.any(zone):
             out = np.where(zone, self.high - self.sd * self._top_series(q)[0], out)
@@ -434,9 +502,10 @@ class TruncNorm(Distribution):
 
     def _V(self, q):
         z = (self._v(q) - self.mean_) / self.sd
-        phi = lambda t: np.exp(-0.5 * np.square(t)) / math.sqrt(2 * math.pi)  # noqa: E731
-        phib = 0.0 if math.isinf(self.b) else float(phi(self.b))
-        out = self.mean_ * q + self.sd * (phi(z) - phib) / self.Z
+        log_c = -0.5 * math.log(2 * math.pi) - self._log_Z  # phi(t) / Z = exp(-t^2/2 + log_c)
+        with np.errstate(over="ignore"):
+            phib = 0.0 if math.isinf(self.b) else math.exp(-0.5 * self.b * self.b + log_c)
+            out = self.mean_ * q + self.sd * (np.exp(-0.5 * z * z + log_c) - phib)
         zone = self._series_zone(q)
         if np.any(zone):
             out = np.where(zone, q * self.high - self.sd * self._top_series(q)[1], out)
@@ -444,7 +513,8 @@ class TruncNorm(Distribution):
 
     def _S(self, q):
         zone = self._series_zone(q)
-        out = self._V(q) - q * self._v(q)
+        with np.errstate(invalid="ignore"):
+            out = np.where(q == 0, 0.0, self._V(q) - q * self._v(q))
         if np.any(zone):
             out = np.where(zone, self.sd * self._top_series(q)[2], out)
         return out
@@ -475,10 +545,16 @@ class Beta(Distribution):
 
     name = "beta"
 
+    #: domain of a and b: scipy's incomplete-beta inverse returns NaN for huge parameters (a = 1e200), and
+    #: tested finite and monotone up to 1e8 (tests/test_domains.py); below a = 0.05 the bottom quantile
+    #: v(1 - 1e-12) ~ (1e-12 a B(a, b))^(1/a) falls under the smallest double (1e-12^20 = 1e-240 at 0.05)
+    MIN_AB, MAX_AB = 0.05, 1e8
+
     def __init__(self, a: float = 2.0, b: float = 5.0):
-        self.a = check_positive("a", a)
-        self.b = check_positive("b", b)
+        self.a = check_scale("a", a, self.MIN_AB, self.MAX_AB)
+        self.b = check_scale("b", b, self.MIN_AB, self.MAX_AB)
         self.support = (0.0, 1.0)
+        check_curves(self, "a")
 
     def _v(self, q):
         # 1 - v ~ Beta(b, a): the lower quantile keeps its precision as q -> 0 (betainccinv underflows)
@@ -487,7 +563,10 @@ class Beta(Distribution):
             # scipy returns NaN below q ~ 1e-130; there I_x(b, a) ~ x^b / (b B(b, a)) to double precision
             tiny = np.exp((np.log(q) + math.log(self.b) + special.betaln(self.b, self.a)) / self.b)
             low = np.where(np.isnan(low), tiny, low)
-            return np.where(q < 0.5, 1.0 - low, special.betaincinv(self.a, self.b, 1.0 - q))
+            # 1 - low keeps absolute precision ~1e-16, the direct inverse at 1 - q relative precision ~1e-16/q:
+            # take the direct one where q > 1 - low (a v(q) so small that 1 - low would round it away)
+            direct = special.betaincinv(self.a, self.b, 1.0 - q)
+            return np.where((q < 0.5) & (q <= 1.0 - low), 1.0 - low, direct)
 
     def _V(self, q):
         x = self._v(q)

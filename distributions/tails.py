@@ -9,20 +9,28 @@ import math
 
 import numpy as np
 
-#: quantiles at which the tail index is read off v(q): far beyond any sample, where power tails are exact
-Q_TAIL = (1e-100, 1e-200)
+#: the ladder of quantiles on which the tail index is read off v(q), far beyond any sample: the two smallest
+#: where v is still finite (a tail as heavy as q^-4 overflows doubles below q ~ 1e-77)
+Q_LADDER = tuple(10.0 ** -k for k in range(10, 301, 10))
 
 
 def tail_index(dist) -> float:
-    """Effective tail index alpha = log(q1/q2) / log(v(q2)/v(q1)) at q1 = 1e-100, q2 = 1e-200 (exact for
-    Pareto and Lomax); inf for bounded or light tails (exponential gives ~330, lognormal(sigma=1) ~26)."""
+    """Effective tail index alpha = log(q1/q2) / log(v(q2)/v(q1)) at the two smallest quantiles of ``Q_LADDER``
+    (1e-10 ... 1e-300) where v is finite (exact for Pareto and Lomax): inf for bounded or light tails
+    (exponential gives ~680, lognormal(sigma=1) ~37), 0 when v overflows already at q = 1e-10."""
+    q = np.array(Q_LADDER)
     try:
         with np.errstate(all="ignore"):
-            v1, v2 = (float(t) for t in np.asarray(dist.v(np.array(Q_TAIL)), dtype=float))
+            v = np.asarray(dist.v(q), dtype=float)
     except NotImplementedError:  # a distribution without a value function v(q): no diagnosis
         return math.inf
-    if math.isinf(v2) and math.isfinite(v1):
+    finite = np.flatnonzero(np.isfinite(v) & (v > 0))
+    if len(finite) == 0:
+        return 0.0 if np.all(np.isinf(v)) else math.inf
+    if len(finite) == 1:
         return 0.0
-    if not (math.isfinite(v1) and math.isfinite(v2)) or v1 <= 0 or v2 <= v1 * (1 + 1e-12):
+    i, j = finite[-2], finite[-1]
+    v1, v2 = float(v[i]), float(v[j])
+    if v2 <= v1 * (1 + 1e-12):
         return math.inf
-    return math.log(Q_TAIL[0] / Q_TAIL[1]) / math.log(v2 / v1)
+    return math.log(q[i] / q[j]) / math.log(v2 / v1)

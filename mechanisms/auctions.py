@@ -9,10 +9,12 @@ import numpy as np
 
 from distributions.errors import InputError
 from distributions.market import Market
+from distributions.tails import tail_index
 from distributions.market import check_units as market_units
 
 from .base import Exact, Mechanism
 from .compile import add_atom_pools, make_rule
+from .ironing import UnboundedError
 from .rule import MixtureRule, QuantileRule, as_mixture
 
 
@@ -55,7 +57,15 @@ class SecondPrice(Mechanism):
         self.name = head + (f"{sep}reserve={opts}" if opts else "")
 
     def reserve_for(self, dist) -> float:
-        return float(dist.monopoly_reserve) if self.monopoly else self.reserve
+        """The reserve price; "monopoly" is v(q_m), which does not exist when R(q) = q v(q) grows without bound
+        as q -> 0 (a tail index below 1: every higher price earns more)."""
+        if not self.monopoly:
+            return self.reserve
+        alpha = tail_index(dist)
+        if alpha < 1.0 - 1e-9:
+            raise UnboundedError("reserve", f"no monopoly reserve: R(q) = q v(q) grows without bound as q -> 0 "
+                                            f"(tail index {alpha:.3g} < 1)")
+        return float(dist.monopoly_reserve)
 
     def rule(self, market: Market) -> QuantileRule:
         market = self.market_for(market)

@@ -13,13 +13,14 @@ from .rule import MixtureRule, QuantileRule
 class Exact:
     """Exact ex-ante values of a mechanism for n i.i.d. buyers: seller revenue Π = n∫x dR, buyers' surplus
     U = n∫x dS, welfare W = n∫x dV = Π + U, and the expected number of units sold (probability of sale for
-    one unit)."""
+    one unit). ``notes`` say why a value is +inf (an infinite expectation, decided from the tail of F)."""
 
     revenue: float
     surplus: float
     welfare: float
     sold: float
     n: float
+    notes: tuple[str, ...] = ()
 
     @property
     def per_buyer_utility(self) -> float:
@@ -31,11 +32,15 @@ class Exact:
                 "per_buyer_utility": self.per_buyer_utility}
 
     def scaled(self, p: float) -> "Exact":
-        return Exact(p * self.revenue, p * self.surplus, p * self.welfare, p * self.sold, self.n)
+        """The values times a probability p >= 0 (p = 0 gives 0, even for an infinite value)."""
+        if p == 0:
+            return Exact(0.0, 0.0, 0.0, 0.0, self.n)
+        return Exact(p * self.revenue, p * self.surplus, p * self.welfare, p * self.sold, self.n, self.notes)
 
     def __add__(self, other: "Exact") -> "Exact":
+        notes = self.notes + tuple(t for t in other.notes if t not in self.notes)
         return Exact(self.revenue + other.revenue, self.surplus + other.surplus, self.welfare + other.welfare,
-                     self.sold + other.sold, self.n)
+                     self.sold + other.sold, self.n, notes)
 
 
 class Mechanism:

@@ -40,7 +40,7 @@ from distributions.market import Market
 from . import border
 from .base import Exact
 from .curves import breakpoints, curves
-from .quadrature import integrate
+from .quadrature import QuadratureError, integrate
 from .rule import MixtureRule, QuantileRule
 from distributions.errors import InputError
 
@@ -49,8 +49,20 @@ RTOL = 1e-11
 RTOL_JOINT = 1e-12
 
 
+#: a power tail whose exponent s (integrand ~ q^(s-1)) is below this is divergent: (m+1)·alpha <= 1 + ~1e-9
+S_EPS = 1e-9
+#: log-q spacing of the three points that fit the power tail, and how far the quadrature may be pushed down
+TAIL_STEP = 10.0
+T_FLOOR = math.log(1e-290)
+
+
 def order_integrals(dist, alpha: float, beta: float, n: float, m: int = 1) -> tuple[float, float]:
-    """(int_α^β R φ dq, int_α^β S φ dq), φ the Beta(m, n-m) density (-X̂''), in the variable log q."""
+    """(int_α^β R φ dq, int_α^β S φ dq), φ the Beta(m, n-m) density (-X̂''), in the variable log q.
+
+    Quadrature over the quantiles where φ has mass (``border.mass_range``); below them the integrand
+    g(t) = R φ q (t = log q) of a power tail v(q) ~ c q^(-1/a) is c' e^{s t}, s = m + 1 - 1/a, integrated in
+    closed form (``_tail_piece``): +inf when s <= 0, i.e. the (m+1)-th highest value has tail index
+    (m+1) a <= 1 (the payment of a value bid is the next bid; Section 2, Π = n∫x dR)."""
     if m >= n or not beta > alpha:
         return 0.0, 0.0
     q_lo, q_hi = border.mass_range(n, m)
@@ -72,8 +84,70 @@ def order_integrals(dist, alpha: float, beta: float, n: float, m: int = 1) -> tu
         with np.errstate(invalid="ignore"):
             return np.vstack([R * w, S * w])
 
-    out = integrate(f, brk, rtol=RTOL, rtol_joint=RTOL_JOINT)
+    out = integrate(f, brk, rtol=RTOL, rtol_joint=RTOL_JOINT, what="dist")
+    if a > alpha:
+        out = _lower_tail(f, dist, ta, math.log(alpha) if alpha > 0 else -math.inf, out)
     return float(out[0]), float(out[1])
+
+
+def _lower_tail(f, dist, t_cut: float, t_alpha: float, body: np.ndarray) -> np.ndarray:
+    """``body`` (the integrals from t_cut up) plus int_{t_alpha}^{t_cut} f: the power-tail closed form, pushed
+    further down by quadrature while the fit's error estimate exceeds RTOL of the total (QuadratureError if it
+    still does at q = 1e-290)."""
+    total = np.array(body, dtype=float)
+    while True:
+        tail, err = _tail_piece(f, t_cut, t_alpha)
+        with np.errstate(invalid="ignore"):
+            out = total + tail
+            fine = ~np.isfinite(out) | (err <= RTOL * np.abs(out))
+        if np.all(fine) or t_cut - 4.6 * TAIL_STEP < max(T_FLOOR, t_alpha):
+            break
+        t_next = t_cut - 4.6 * TAIL_STEP
+        brk = np.arange(t_next, t_cut + 1.0, 2.0)
+        total = total + integrate(f, np.append(brk[brk < t_cut], t_cut), rtol=RTOL, rtol_joint=RTOL_JOINT,
+                                  what="dist")
+        t_cut = t_next
+    if not np.all(fine):
+        j = int(np.argmax(~fine))
+        raise QuadratureError("dist", f"the tail of the distribution is not a power law down to q = 1e-290: "
+                                      f"the tail integral's error estimate {err[j]:.3g} exceeds "
+                                      f"{RTOL:g} of the value {out[j]:.12g}")
+    return out
+
+
+def _tail_piece(f, t_cut: float, t_alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """(int_{t_alpha}^{t_cut} g dt, error estimate) for each row g of f, fitting g = g(t_cut) e^{s (t - t_cut)}
+    through t_cut and t_cut - TAIL_STEP; the estimate is the change when s is fitted one step further down.
+    +inf where t_alpha = -inf and s <= S_EPS (a divergent power tail)."""
+    t = t_cut - TAIL_STEP * np.arange(3.0)
+    with np.errstate(all="ignore"):
+        g = np.asarray(f(t), dtype=float)
+        lg = np.log(np.abs(g))
+        s1 = (lg[:, 0] - lg[:, 1]) / TAIL_STEP
+        s2 = (lg[:, 1] - lg[:, 2]) / TAIL_STEP
+    span = t_cut - t_alpha
+    v1, v2 = _exp_integral(g[:, 0], s1, span), _exp_integral(g[:, 0], s2, span)
+    with np.errstate(invalid="ignore"):
+        err = np.where(np.isfinite(v1) & np.isfinite(v2), np.abs(v1 - v2), np.where(v1 == v2, 0.0, np.inf))
+    return v1, err
+
+
+def _exp_integral(g0, s, span):
+    """int_{-span}^0 g0 e^{s t} dt, = g0 (1 - e^{-s span}) / s; +inf for span = inf and s <= S_EPS."""
+    g0, s = np.asarray(g0, float), np.asarray(s, float)
+    out = np.zeros(g0.shape)
+    for i, (g, si) in enumerate(zip(g0, s)):
+        if g == 0.0 or si == math.inf:
+            out[i] = 0.0
+        elif not (math.isfinite(g) and not math.isnan(si)):
+            out[i] = g if math.isnan(g) else math.copysign(math.inf, g) if math.isinf(g) else math.nan
+        elif math.isinf(span):
+            out[i] = g / si if si > S_EPS else math.copysign(math.inf, g)
+        elif abs(si * span) < 1e-8:
+            out[i] = g * span * (1.0 - 0.5 * si * span)
+        else:
+            out[i] = -g * math.expm1(-si * span) / si
+    return out
 
 
 def _point(dist, q: float) -> tuple[float, float]:
@@ -160,7 +234,43 @@ def exact_from_rule(rule: QuantileRule | MixtureRule, market: Market) -> Exact:
         cur, t_hi = float(hi), float(bid)
     dp, du = _value_bids(dist, n, m, cur, r, t_hi, rho)
     pi, u = pi + dp, u + du
-    return Exact(n * pi, n * u, n * (pi + u), border.units_sold(r, n, m), n)
+    return _with_tails(dist, n, m, pi, u, border.units_sold(r, n, m))
+
+
+def _with_tails(dist, n: float, m: int, pi: float, u: float, sold: float) -> Exact:
+    """The per-buyer values as an Exact, +inf with a note where the expectation is infinite: W = n∫x dV and
+    U = W - Π when E[v] = inf (some type is served, so x(0+) > 0); Π when the payment integral diverges
+    (``order_integrals``: the (m+1)-th highest value has tail index (m+1) a <= 1)."""
+    notes = []
+    a = tail_alpha(dist)
+    if math.isnan(pi):
+        raise QuadratureError("dist", "the revenue integral is undefined (NaN): the curves of F are not finite")
+    if pi == math.inf:
+        notes.append(f"revenue infinite: the {_ordinal(m + 1)}-highest value has tail index "
+                     f"{(m + 1) * a:.4g} <= 1")
+    mean = float(getattr(dist, "mean", math.nan))
+    if mean == math.inf or (math.isnan(mean) and not math.isfinite(u)):
+        u = math.inf
+        notes.append(f"surplus and welfare infinite: the value has tail index {a:.4g} <= 1 (infinite mean) "
+                     f"and the highest types are served")
+    elif not math.isfinite(u):
+        raise QuadratureError("dist", f"the buyers' surplus integral is {u} although the mean {mean:g} is finite")
+    return Exact(n * pi, n * u, n * (pi + u), sold, n, tuple(notes))
+
+
+def _ordinal(k: int) -> str:
+    return f"{k}{'th' if 10 <= k % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(k % 10, 'th')}"
+
+
+def tail_alpha(dist) -> float:
+    """The power-tail index a of v(q) ~ c q^(-1/a) (log(q1/q2) / log(v(q2)/v(q1)) at the smallest pair of
+    quantiles where v is finite; inf for light or bounded tails): for the notes of infinite values."""
+    for q1, q2 in ((1e-100, 1e-200), (1e-20, 1e-40), (1e-8, 1e-12)):
+        with np.errstate(all="ignore"):
+            v1, v2 = (float(x) for x in np.asarray(dist.v(np.array([q1, q2])), dtype=float))
+        if math.isfinite(v2) and v1 > 0:
+            return math.log(q1 / q2) / math.log(v2 / v1) if v2 > v1 * (1 + 1e-12) else math.inf
+    return 0.0
 
 
 def interim_from_rule(rule: QuantileRule | MixtureRule, market: Market, q):

@@ -12,6 +12,10 @@ than the tolerance, and curved parts of the frontier get as many points as the t
 Between extreme points the frontier is Π(U) = the chord (a mixture with probability ν). At the ends: Myerson
 (θ = 0, r = q_m, Π = Π*) and the buyer-optimal mechanism (θ -> 1, U = U*); θ = 1 itself ignores revenue, so the
 right end is M*_θ for θ = 1 - 1e-9 (the revenue-best surplus-optimal mechanism).
+
+``tol`` and ``max_points`` only shape this listing (plots, tables): when the budget runs out first,
+``converged`` is False and ``gap`` is the largest chord error left. The bargaining solutions do not depend on
+them: ``bargaining.solve`` refines the frontier around each solution to its own tolerance.
 """
 from __future__ import annotations
 
@@ -41,9 +45,12 @@ class ExtremePoint:
     theta: float
     rule: QuantileRule
     exact: Exact
+    weight: float | None = None  # λ as requested (θ = λ/(1+λ) cannot hold λ's precision near θ = 1)
 
     @property
     def lam(self) -> float:
+        if self.weight is not None:
+            return self.weight
         return math.inf if self.theta >= 1 else self.theta / (1.0 - self.theta)
 
     @property
@@ -71,12 +78,17 @@ def describe_rule(rule: QuantileRule) -> str:
     return "; ".join(parts)
 
 
-def lagrangian_point(market: Market, theta: float) -> ExtremePoint:
+def lagrangian_point(market: Market, theta: float | None, lam: float | None = None) -> ExtremePoint:
     """M*_θ and its exact values: iron R_λ, λ = θ/(1-θ) (Proposition B.6), build the indirect Vickrey auction
-    (``optimal.lagrangian_rule``, cached by the market's value)."""
-    lam = math.inf if theta >= 1.0 else theta / (1.0 - theta)
+    (``optimal.lagrangian_rule``, cached by the market's value). Pass ``lam`` instead of θ to keep λ exact."""
+    if lam is None:
+        lam = math.inf if theta >= 1.0 else theta / (1.0 - theta)
+        weight = None
+    else:
+        lam = weight = float(lam)
+        theta = 1.0 if math.isinf(lam) else lam / (1.0 + lam)
     rule = lagrangian_rule(lam, market)
-    return ExtremePoint(float(theta), rule, exact_from_rule(rule, market))
+    return ExtremePoint(float(theta), rule, exact_from_rule(rule, market), weight)
 
 
 class Frontier:
@@ -97,6 +109,7 @@ class Frontier:
         self.revenue_max = left.revenue  # Π*
         self.surplus_max = right.surplus  # U*
         self.scale = max(abs(self.revenue_max), abs(self.surplus_max), 1e-300)
+        self.converged, self.gap = True, 0.0
         self.points = self._dedupe(self._search(left, right))
 
     # ------------------------------------------------------------------ construction
@@ -138,6 +151,8 @@ class Frontier:
             out.append(mid)
             push(a, mid)
             push(mid, b)
+        if heap:  # the budget ran out before the tolerance: say so (the listing is coarser than tol)
+            self.converged, self.gap = False, -heap[0][0]
         return out
 
     def _dedupe(self, pts: list[ExtremePoint]) -> list[ExtremePoint]:

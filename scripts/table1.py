@@ -2,9 +2,11 @@
 simulated, against the paper's bounds for each distribution class.
 
 Classes (the library's ``shape_class()`` decides which bounds apply; the paper's class is shown beside it):
-regular and anti-MHR (lomax, pareto, equal-revenue; exponential is also one), MHR (uniform, exponential, the
-worst case example42, whose distribution depends on n), anti-MHR not regular (weibull shape 0.5), general (a
-bimodal mixture with a gap). Markets n in {1, 2, 10, 100, 1e4, 1e6, 1e12, 1e30}.
+regular and anti-MHR (lomax, pareto; exponential is also one), regular only (equal-revenue with high = 100: its
+atom at high is a spike of the hazard rate at the top, which Definition 2.2 allows for MHR but not for anti-MHR;
+the paper's equal revenue distribution has no atom and is anti-MHR), MHR (uniform, exponential, the worst case
+example42, whose distribution depends on n and whose atom at K keeps it MHR), anti-MHR not regular (weibull
+shape 0.5), general (a bimodal mixture with a gap). Markets n in {1, 2, 10, 100, 1e4, 1e6, 1e12, 1e30}.
 
 Bounds (lower bounds on W/OPT): KS >= 1/2 always and >= n/(n+1) for regular and anti-MHR (Theorem 4.1);
 Nash >= (n-1)/n for regular and anti-MHR (Theorem 5.2); cross-side Nash >= 1/2 always and >= (n-1)/n for
@@ -31,10 +33,10 @@ from simulator.paper.reproduce import SOLUTIONS, bargaining_cells, cell_text, wr
 DISTRIBUTIONS = (
     ("lomax:shape=3", "regular, anti-MHR"),
     ("pareto:shape=2", "regular, anti-MHR"),
-    ("equal-revenue:high=100", "regular, anti-MHR"),
+    ("equal-revenue:high=100", "regular (atom at high: not anti-MHR; untruncated: regular, anti-MHR)"),
     ("uniform", "MHR"),
     ("exponential", "MHR (and regular, anti-MHR)"),
-    ("example42", "MHR worst case (Example 4.2)"),
+    ("example42", "MHR worst case (Example 4.2; its atom at K keeps MHR)"),
     ("weibull:shape=0.5", "anti-MHR, not regular"),
     ("mixture:0.5*uniform(low=0;high=1)+0.5*uniform(low=2;high=3)", "general"),
 )
@@ -158,18 +160,16 @@ def bound_notes(solved) -> list[str]:
 
 
 def subtlety_notes(solved) -> list[str]:
-    """Why cells miss the regular and anti-MHR bounds (U* > U(SPA) when v(1) > 0; Lemmas C.2, C.3), and v(1),
-    U*/U(SPA) of every regular and anti-MHR market."""
+    """Cells missing a bound the paper proves for their class (listed with v(1) and U*/U(SPA): Lemmas C.2, C.3
+    take U(SPA) = U* and a zero-utility lowest type), v(1) and U*/U(SPA) of every regular and anti-MHR market,
+    and the distributions whose atoms decide their class (``class_notes``)."""
     out = []
     miss = solved[solved["meets_bound"].apply(lambda v: v is False or v == False)]  # noqa: E712
     if len(miss):
         ctx = miss.drop_duplicates(["distribution", "n"])
         out.append(
-            "Known subtlety behind the misses: the library's mechanisms may serve the lowest types for free "
-            "(payments >= 0, the item may be given away), so when the support starts above 0 the buyer-optimal "
-            "mechanism beats the second-price auction and U* > U(SPA); the regular and anti-MHR bounds rest on "
-            "U(SPA) = U* (Lemma C.2) and zero utility of the lowest type (Lemma C.3), which fail there. Computed "
-            "for the missing markets: " + "; ".join(
+            "MISSES of a bound the paper proves for the library's class (a bug, or the mechanism space: payments "
+            ">= 0 let the surplus side serve the lowest types for free when v(1) > 0, U* > U(SPA)): " + "; ".join(
                 f"{r['distribution']} n={r['n']:g}: v(1) = {r['lowest_value']:.4g}, U*/U(SPA) = "
                 f"{r['surplus_max_over_spa']:.4g}" for r in ctx.to_dict("records")) + ".")
     reg_anti = solved[solved["shape"].str.contains("regular") & solved["shape"].str.contains("anti-MHR")]
@@ -181,7 +181,59 @@ def subtlety_notes(solved) -> list[str]:
             f"{d}: v(1) = {g['lowest_value'].iloc[0]:.4g}, U*/U(SPA) in [{g['surplus_max_over_spa'].min():.4g}, "
             f"{g['surplus_max_over_spa'].max():.4g}]" for d, g in positive.groupby("distribution", sort=False))
             + f". Markets meeting every bound: {int(ok_markets.sum())} of {len(ok_markets)}.")
+    return out + class_notes(solved)
+
+
+#: the regular-and-anti-MHR bounds (Theorems 4.1 (ii), 5.2, 5.3 (ii)), for the reference lines of class_notes
+ANTI_MHR_BOUNDS = {"ks": ("Thm 4.1(ii)", lambda n: n / (n + 1)), "nash": ("Thm 5.2", lambda n: (n - 1) / n),
+                   "cross-nash": ("Thm 5.3(ii)", lambda n: (n - 1) / n)}
+
+
+def class_notes(solved) -> list[str]:
+    """Distributions whose atoms or gaps decide their class (``ShapeClass.note``, Definition 2.2: an atom is a
+    spike of the hazard rate, so one at the top keeps MHR and breaks anti-MHR). Where only a top atom keeps a
+    regular distribution from anti-MHR (equal-revenue), its cells against the anti-MHR bounds it is not held
+    to, and U*/U(SPA): with >= 2 buyers at the atom the second-price surplus is 0 (Lemma C.2 needs anti-MHR)."""
+    from distributions import parse_spec
+
+    out = []
+    for spec, g in solved.groupby("distribution", sort=False):
+        n_max = g["n"].max()
+        shape = parse_spec(f"example42:n={n_max:g}" if spec == "example42" else spec).shape_class()
+        if not shape.note:
+            continue
+        out.append(f"Class of {spec}: {shape}: {shape.note}" + (f" (at n = {n_max:g})" if spec == "example42"
+                                                                 else "") + ".")
+        if not (shape.regular and "the continuous part is anti-MHR" in shape.note):
+            continue
+        below = []
+        for r in g.to_dict("records"):
+            src, bound = ANTI_MHR_BOUNDS.get(r["solution"], ("", lambda n: -math.inf))
+            if r["welfare_ratio"] < bound(r["n"]) - 1e-8:
+                below.append(f"{r['solution']} n={r['n']:g}: {r['welfare_ratio']:.4f} < {bound(r['n']):.4f} ({src})")
+        ratios = g.drop_duplicates("n")
+        out.append(
+            f"  {spec} is held to the universal bounds only. For reference (not a test), its cells below the "
+            "regular-and-anti-MHR bounds: " + ("; ".join(below) or "none") + ". U*/U(SPA) = "
+            + ", ".join(f"{x:.4g}" for x in ratios["surplus_max_over_spa"]) + " at n = "
+            + ", ".join(f"{n:g}" for n in ratios["n"]) + ". In large markets the top atom, not free service of "
+            "the bottom, makes U* > U(SPA): a free bottom pool pays only when at most one buyer is above it, while "
+            "the second-price surplus is 0 once >= 2 buyers hold the top value and pooling the top keeps U* > 0"
+            + _bottom_witness(solved) + ".")
     return out
+
+
+def _bottom_witness(solved) -> str:
+    """Regular and anti-MHR distributions with v(1) > 0 (where the bottom could be served for free) that meet
+    every bound: evidence that the bottom is not what breaks the equal-revenue cells."""
+    reg_anti = solved[solved["shape"].str.contains("regular") & solved["shape"].str.contains("anti-MHR")]
+
+    def meets_all(g):
+        return (g["lowest_value"] > 0).all() and not g["meets_bound"].apply(
+            lambda v: v is False or v == False).any()  # noqa: E712
+
+    names = [d for d, g in reg_anti.groupby("distribution", sort=False) if meets_all(g)]
+    return (f"; {', '.join(names)} (v(1) > 0, anti-MHR: no top atom) met every bound") if names else ""
 
 
 def example42_notes(solved) -> list[str]:
@@ -199,8 +251,9 @@ def example42_notes(solved) -> list[str]:
 
 def simulation_notes(solved, args) -> list[str]:
     """How many simulated welfare CIs contain the exact value; heavy tails; cells not simulated or reduced."""
-    sims = solved[solved["welfare_ci_contains_exact"].notna()]
-    heavy = sims["sim_warnings"].astype(str).str.contains("not meaningful")
+    simulated = solved["sim_welfare" if "sim_welfare" in solved else "welfare_ci_contains_exact"].notna()
+    sims = solved[simulated]  # a heavy-tailed cell may be simulated and carry no CI at all
+    heavy = sims["sim_warnings"].astype(str).str.contains("not meaningful") | sims["welfare_ci_contains_exact"].isna()
     light = sims[~heavy]
     out = [f"Simulation: {len(sims)} cells simulated ({args.samples} auctions per market, seed {args.seed}, "
            f"95% CIs); {int(light['welfare_ci_contains_exact'].astype(bool).sum())} of {len(light)} "
@@ -208,7 +261,7 @@ def simulation_notes(solved, args) -> list[str]:
            f"{0.95 * len(light):.0f} expected; the three mechanisms of a market share draws, so misses come "
            f"in groups); {int(heavy.sum())} cells carry a heavy-tail warning (CI not meaningful: "
            + ", ".join(sorted(set(sims[heavy]["distribution"]))) + ")."]
-    not_sim = solved[solved["welfare_ci_contains_exact"].isna()].drop_duplicates(["distribution", "n"])
+    not_sim = solved[~simulated].drop_duplicates(["distribution", "n"])
     for r in not_sim.to_dict("records"):
         out.append(f"Not simulated: {r['distribution']} n={r['n']:g}: {r['sim_note']}")
     reduced = solved[solved["sim_note"].astype(str).str.startswith("samples reduced")].drop_duplicates(

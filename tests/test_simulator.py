@@ -309,7 +309,8 @@ def test_json_schema_exact():
     assert out["n"] == 3 and isinstance(out["n"], int) and out["samples"] == 1000 and out["seed"] == 2
     assert len(out["results"]) == 4
     for row in out["results"]:
-        assert set(row) == {"mechanism", "metric", "estimate", "stderr", "ci_low", "ci_high", "analytic"}
+        assert set(row) == {"mechanism", "metric", "estimate", "stderr", "ci_low", "ci_high", "analytic", "z",
+                            "ratio", "ci_valid", "ci_note"}
         assert row["metric"] in ("revenue", "surplus", "welfare", "sold") and row["analytic"] is None
 
 

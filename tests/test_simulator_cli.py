@@ -35,7 +35,8 @@ def test_json_output_follows_the_contract(capsys, tmp_path):
     assert [(r["mechanism"], r["metric"]) for r in data["results"]] == [
         (m, g) for m in ("spa", "lottery") for g in ("revenue", "surplus", "welfare", "sold")]
     for row in data["results"]:
-        assert set(row) == {"mechanism", "metric", "estimate", "stderr", "ci_low", "ci_high", "analytic"}
+        assert set(row) >= {"mechanism", "metric", "estimate", "stderr", "ci_low", "ci_high", "analytic", "z",
+                            "ratio"}  # issue 13: the rows carry z and ratio like the table and the CSV
         assert isinstance(row["analytic"], float)
         assert row["ci_low"] <= row["estimate"] <= row["ci_high"]
     spa_revenue = data["results"][0]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from .common import add_format_args, emit, input_error, load_market, load_mechanisms
+from .common import add_format_args, check_writable, emit, input_error, load_market, load_mechanisms
 
 METRICS = ("revenue", "surplus", "welfare", "sold")
 #: which benchmark each metric is compared with in the table's ratio column
@@ -45,6 +45,19 @@ def _units(text: str, n) -> int:
     return int(value)
 
 
+#: why a benchmark is +inf (``mechanisms.benchmarks``)
+UNBOUNDED = "infinite: an infinite mean, or a tail heavier than the equal-revenue one (Π*)"
+
+
+def _row(name: str, metric: str, value: float, notes) -> dict:
+    """One result row; an infinite value carries its reason (``Exact.notes``: "revenue infinite: ...")."""
+    row = {"mechanism": name, "metric": metric, "analytic": value}
+    reasons = [note for note in notes if metric in note.partition(":")[0].split()]
+    if reasons:
+        row["note"] = "; ".join(reasons)
+    return row
+
+
 def _exact(spec: str, mech, market):
     """``mech.exact(market)``; bad input for this market (too many units, an unbounded optimum) names the spec."""
     from distributions.errors import InputError
@@ -68,16 +81,22 @@ def run(args) -> int:
     else:
         units = {mech.units(market) for mech in mechs}
         m = units.pop() if len(units) == 1 else 1
+    check_writable("--out", args.out)
     results = []
     for spec, mech in zip(args.mechanism, mechs):
         ex = _exact(spec, mech, market)
-        results += [{"mechanism": mech.name, "metric": k, "analytic": float(getattr(ex, k))} for k in METRICS]
+        results += [_row(mech.name, k, float(getattr(ex, k)), getattr(ex, "notes", ())) for k in METRICS]
     bench = dict(benchmarks.all_benchmarks(market.with_units(m)))
+    results = [dict(r, ratio=(r["analytic"] / bench[_RATIO_TO[r["metric"]]]
+                              if r["metric"] in _RATIO_TO and bench[_RATIO_TO[r["metric"]]] else math.nan))
+               for r in results]  # the JSON rows carry the ratio like the table and the CSV
     payload = {"distribution": market.label, "n": market.n, "m": m, "results": results, "benchmarks": bench}
-    rows = [dict(r, ratio=(r["analytic"] / bench[_RATIO_TO[r["metric"]]]
-                           if r["metric"] in _RATIO_TO and bench[_RATIO_TO[r["metric"]]] else math.nan))
-            for r in results]
-    rows += [{"mechanism": f"benchmark (m={m})", "metric": k, "analytic": float(v), "ratio": 1.0}
+    rows = list(results)
+    rows += [dict({"mechanism": f"benchmark (m={m})", "metric": k, "analytic": float(v),
+                   "ratio": 1.0 if v and math.isfinite(v) else math.nan},
+                  **({"note": UNBOUNDED} if math.isinf(v) else {}))
              for k, v in bench.items()]
-    emit(args, payload, pd.DataFrame(rows, columns=["mechanism", "metric", "analytic", "ratio"]))
+    columns = ["mechanism", "metric", "analytic", "ratio"] + (["note"] if any("note" in r for r in rows) else [])
+    emit(args, payload, pd.DataFrame(rows, columns=columns).fillna({"note": ""}) if "note" in columns
+         else pd.DataFrame(rows, columns=columns))
     return 0

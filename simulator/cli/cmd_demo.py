@@ -32,7 +32,7 @@ import time
 DEMO_EX42_N = (10, 1000, 10_000, 1e12, 1e30)
 DEMO_EX42_CURVE = (10, 30, 100, 1000, 1e4, 1e5, 1e6, 1e8, 1e10, 1e12, 1e15, 1e20, 1e25, 1e30)
 #: Table-1-like cells: one distribution per class of the paper's Figure 1 / Table 1
-DEMO_CELLS = (("lomax:shape=3", "regular, anti-MHR"), ("equal-revenue:high=100", "regular, anti-MHR, v(1) = 1 > 0"),
+DEMO_CELLS = (("lomax:shape=3", "regular, anti-MHR"), ("equal-revenue:high=100", "regular (atom at the top: not anti-MHR), v(1) = 1 > 0"),
               ("exponential", "regular, MHR and anti-MHR"), ("uniform", "MHR"),
               ("weibull:shape=0.5", "anti-MHR, not regular"),
               ("mixture:0.5*uniform(low=0;high=1)+0.5*uniform(low=2;high=3)", "general (a gap)"))
@@ -98,9 +98,11 @@ def run_demo(args) -> int:
 
 def demo_arguments(args) -> tuple[int, int, float, str]:
     """(samples, seed, budget, output folder) from the command line; the folder is created."""
-    from .common import input_error, whole_number
+    from .common import MAX_AUCTIONS, input_error, whole_number
 
     samples = whole_number("--samples", args.samples, 1, "a number of auctions")
+    if samples > MAX_AUCTIONS:
+        raise input_error("--samples", f"expected at most {MAX_AUCTIONS:.0e} auctions, got {args.samples!r}")
     seed = whole_number("--seed", args.seed, 0, "an integer")
     try:
         budget = float(args.budget)
@@ -112,6 +114,8 @@ def demo_arguments(args) -> tuple[int, int, float, str]:
         os.makedirs(args.out, exist_ok=True)
     except OSError as exc:
         raise input_error("--out", f"cannot create folder {args.out!r}: {exc.strerror}") from None
+    if not os.access(args.out, os.W_OK | os.X_OK):
+        raise input_error("--out", f"cannot write into folder {args.out!r}: permission denied")
     return samples, seed, budget, args.out
 
 
@@ -268,11 +272,8 @@ def print_table1(t1) -> None:
     _say(table.to_string())
     miss = t1[t1.meets_bound == False]  # noqa: E712
     if len(miss):
-        _say("   MISS cells: the library lets a mechanism give the item to the lowest types for free, so where "
-             "the support starts above 0 (equal-revenue: v(1) = 1) U* exceeds the second-price surplus "
-             "(U*/U(SPA) = " + ", ".join(f"{r['surplus_max_over_spa']:.3f} at n={r['n']:g}" for r in
-                                         miss.drop_duplicates(['distribution', 'n']).to_dict('records'))
-             + ") and the regular+anti-MHR bounds, which use U(SPA) = U* (Lemma C.2), need not hold.")
+        _say("   MISS cells (a cell below the bound the paper proves for its class): "
+             + ", ".join(f"{r['distribution']} n={r['n']:g} {r['solution']}" for r in miss.to_dict('records')))
 
 
 def print_checks(frame) -> None:

@@ -15,10 +15,18 @@ JSON (solve): {"distribution", "n", "m", "solution", "results": [{"mechanism", "
 from __future__ import annotations
 
 import math
+import sys
 
-from .common import add_format_args, emit, input_error, load_market, render, whole_number, write_output
+from .common import (MAX_AUCTIONS, add_format_args, check_writable, emit, input_error, load_market, partial_line,
+                     render, table_text, whole_number, write_file, write_output)
 
 METRICS = ("revenue", "surplus", "welfare", "sold")
+#: the benchmark each metric's ratio divides by: Pi/Pi*, U/U*, W/OPT (units sold: none)
+RATIO_TO = {"revenue": "revenue_max", "surplus": "surplus_max", "welfare": "opt"}
+#: the most frontier points --points reports (each is a mechanism; with --simulate each is simulated)
+MAX_POINTS = 1000
+#: the columns of the results rows, in the order of the table, the CSV and the JSON
+RESULT_COLUMNS = ("mechanism", "metric", "analytic", "estimate", "stderr", "ci_low", "ci_high", "z", "ratio")
 
 
 def _common(p) -> None:
@@ -53,9 +61,42 @@ def _market(args):
     if m > market.n:
         raise input_error("--m", f"the number of units must be at most n = {market.n:g}, got {m}")
     market = market.with_units(m)
-    sim = None if args.simulate is None else whole_number("--simulate", args.simulate, 1, "a number of auctions")
+    sim = None if args.simulate is None else _auctions(args.simulate)
     seed = whole_number("--seed", args.seed, 0, "an integer")
+    check_writable("--out", args.out)
     return market, _frontier(market), sim, seed
+
+
+def _auctions(text: str) -> int:
+    """--simulate: a whole number of auctions between 1 and MAX_AUCTIONS (1e12)."""
+    value = whole_number("--simulate", text, 1, "a number of auctions")
+    if value > MAX_AUCTIONS:
+        raise input_error("--simulate", f"expected at most {MAX_AUCTIONS:.0e} auctions, got {text!r}")
+    return value
+
+
+def _points(text: str) -> int:
+    """--points: a whole number of frontier points between 2 and MAX_POINTS (1000)."""
+    value = whole_number("--points", text, 2, "a number of points")
+    if value > MAX_POINTS:
+        raise input_error("--points", f"expected at most {MAX_POINTS} points, got {text!r}")
+    return value
+
+
+def _plot_path(path: str | None) -> None:
+    """--plot: a writable file whose extension is an image format matplotlib writes (none: PNG)."""
+    import os
+
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    if path is None:
+        return
+    check_writable("--plot", path)
+    ext = os.path.splitext(path)[1][1:].lower()
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if ext and ext not in formats:
+        raise input_error("--plot", f"cannot draw {path!r}: unknown image format {ext!r} (one of "
+                                    f"{', '.join(sorted(formats))})")
 
 
 def _frontier(market):
@@ -70,8 +111,9 @@ def _frontier(market):
         raise InputError("--dist", f"{market.label!r}: {exc}") from exc
 
 
-def _simulate(named_rules, market, samples, seed) -> dict:
-    """{name: {metric: (estimate, stderr, ci_low, ci_high)}}: all mechanisms on common random numbers."""
+def _simulate(named_rules, market, samples, seed) -> tuple[dict, object]:
+    """({name: {metric: (estimate, stderr, ci_low, ci_high)}}, the SimulationResult): all mechanisms on common
+    random numbers (Ctrl-C: the auctions so far, ``partial`` set)."""
     from ..core.engine import simulate
 
     res = simulate(named_rules, market, samples=samples, seed=seed, mode="auto", progress=False,
@@ -79,18 +121,37 @@ def _simulate(named_rules, market, samples, seed) -> dict:
     out: dict = {}
     for row in res.frame.itertuples():
         out.setdefault(row.mechanism, {})[row.metric] = (row.estimate, row.stderr, row.ci_low, row.ci_high)
-    return out
+    return out, res
 
 
-def _rows(name, exact, sim) -> list[dict]:
+def _rows(name, exact, sim, bench: dict) -> list[dict]:
+    """One row per metric: the exact value, its ratio to the metric's benchmark (Pi/Pi*, U/U*, W/OPT) and, with
+    a simulation, the estimate, its CI and z = (estimate - exact) / stderr."""
     rows = []
     for metric in METRICS:
-        row = {"mechanism": name, "metric": metric, "analytic": float(getattr(exact, metric))}
+        exact_value = float(getattr(exact, metric))
+        row = {"mechanism": name, "metric": metric, "analytic": exact_value}
         if sim is not None:
-            est, se, lo, hi = sim[name][metric]
-            row.update(estimate=est, stderr=se, ci_low=lo, ci_high=hi)
+            est, se, lo, hi = (float(x) for x in sim[name][metric])
+            row.update(estimate=est, stderr=se, ci_low=lo, ci_high=hi, z=_z(est, se, exact_value))
+        b = bench.get(RATIO_TO.get(metric))
+        row["ratio"] = exact_value / float(b) if b else math.nan
         rows.append(row)
     return rows
+
+
+def _z(est: float, se: float, exact: float) -> float:
+    """z = (estimate - exact) / stderr; with no spread 0 when they agree, else no value (NaN)."""
+    if se > 0:
+        return (est - exact) / se
+    return 0.0 if est == exact else math.nan
+
+
+def _sim_keys(res, samples: int) -> dict:
+    """The top-level JSON keys of a --simulate run: auctions done and asked, and whether it was interrupted."""
+    if res is None:
+        return {}
+    return {"samples": res.samples, "samples_requested": samples, "partial": bool(res.partial)}
 
 
 def _benchmarks(F) -> dict:
@@ -100,21 +161,30 @@ def _benchmarks(F) -> dict:
 
 
 def run_solve(args) -> int:
+    try:
+        return _run_solve(args)
+    except KeyboardInterrupt:  # outside the simulation loop (which handles its own)
+        sys.stderr.write("auction-sim solve: interrupted\n")
+        return 130
+
+
+def _run_solve(args) -> int:
     import pandas as pd
 
     from mechanisms.bargaining import solve
 
     market, F, sim_n, seed = _market(args)
     sol = solve(F, args.solution)
-    sim = _simulate([(sol.kind, sol.rule)], market, sim_n, seed) if sim_n else None
-    results = _rows(sol.kind, sol.exact, sim)
+    sim, res = _simulate([(sol.kind, sol.rule)], market, sim_n, seed) if sim_n else (None, None)
+    bench = _benchmarks(F)
+    results = _rows(sol.kind, sol.exact, sim, bench)
     payload = {"distribution": market.label, "n": market.n, "m": market.m, "solution": sol.kind, "results": results,
-               "benchmarks": _benchmarks(F), "revenue_ratio": sol.revenue_ratio, "surplus_ratio": sol.surplus_ratio,
-               "welfare_ratio": sol.welfare_ratio, "mechanism": _mechanism_text(sol.rule)}
-    frame = pd.DataFrame(results)
-    frame["ratio"] = [sol.revenue_ratio, sol.surplus_ratio, sol.welfare_ratio, math.nan]
-    emit(args, payload, frame)
-    return 0
+               "benchmarks": bench, "revenue_ratio": sol.revenue_ratio, "surplus_ratio": sol.surplus_ratio,
+               "welfare_ratio": sol.welfare_ratio, "mechanism": _mechanism_text(sol.rule)} | _sim_keys(res, sim_n)
+    partial = None if res is None else res.partial
+    head = partial_line(res.samples, sim_n) if partial else ""
+    emit(args, payload, pd.DataFrame(results), partial=partial, head=head)
+    return 130 if partial else 0
 
 
 def _mechanism_text(rule) -> str:
@@ -127,48 +197,83 @@ def _mechanism_text(rule) -> str:
 
 
 def run_frontier(args) -> int:
+    try:
+        return _run_frontier(args)
+    except KeyboardInterrupt:  # outside the simulation loop (which handles its own)
+        sys.stderr.write("auction-sim frontier: interrupted\n")
+        return 130
+
+
+def _run_frontier(args) -> int:
     import numpy as np
     import pandas as pd
 
     from mechanisms.bargaining import SOLUTIONS, solve
 
     market, F, sim_n, seed = _market(args)
-    k = whole_number("--points", args.points, 2, "a number of points")
+    k = _points(args.points)
+    _plot_path(args.plot)
     sols = {kind: solve(F, kind) for kind in SOLUTIONS}
     grid = np.linspace(F.surplus_min, F.surplus_max, k)
     points = [(f"U={u:.6g}", F.mechanism_at(u)) for u in grid]
-    sim = None
+    sim, res = None, None
     if sim_n:
         named = [(kind, s.rule) for kind, s in sols.items()] + points
-        sim = _simulate(named, market, sim_n, seed)
-    payload = {"distribution": market.label, "n": market.n, "m": market.m, "benchmarks": _benchmarks(F),
+        sim, res = _simulate(named, market, sim_n, seed)
+    bench = _benchmarks(F)
+    curve = pd.DataFrame({"surplus": grid, "revenue": [F.revenue_at(u) for u in grid]})
+    curve["welfare"] = curve.surplus + curve.revenue
+    curve["mechanism"] = [_mechanism_text(r) for _, r in points]
+    payload = {"distribution": market.label, "n": market.n, "m": market.m, "benchmarks": bench,
                "extreme_points": F.to_frame().to_dict(orient="records"),
-               "curve": [{"surplus": float(u), "revenue": float(p)} for u, p in zip(grid, map(F.revenue_at, grid))],
+               "curve": [{"surplus": float(u), "revenue": float(p)} for u, p in zip(curve.surplus, curve.revenue)],
                "solutions": [dict(s.as_dict(), mechanism=_mechanism_text(s.rule)) for s in sols.values()],
-               "results": _frontier_results(sols, points, sim, market)}
+               "results": _frontier_results(sols, points, sim, market, bench)} | _sim_keys(res, sim_n)
     if args.plot:
         from ..paper.plots import plot_frontier
 
-        plot_frontier(F, sols, sim, points, args.plot)
-    frame = pd.DataFrame({"surplus": grid, "revenue": [F.revenue_at(u) for u in grid]})
-    frame["welfare"] = frame.surplus + frame.revenue
-    frame["mechanism"] = [_mechanism_text(r) for _, r in points]
-    text = render(args, payload, frame)
+        _draw(args.plot, lambda path: plot_frontier(F, sols, sim, points, path))
+    write_output(args, _frontier_text(args, payload, curve, sols, res, sim_n))
+    return 130 if res is not None and res.partial else 0
+
+
+def _draw(path: str, draw) -> None:
+    """``draw(path)`` (an atomic figure save); a path that cannot be written is InputError("--plot")."""
+    try:
+        draw(path)
+    except OSError as exc:
+        raise input_error("--plot", f"cannot write {path!r}: {exc.strerror or exc}") from exc
+
+
+def _frontier_text(args, payload: dict, curve, sols: dict, res, samples) -> str:
+    """The frontier in the --format: JSON as is; the CSV is one table, the curve's rows (section "curve") and
+    the JSON's "results" rows (section "result"); the table shows the curve, the bargaining solutions and the
+    results (exact, and with --simulate the estimates). An interrupted --simulate is marked in each."""
+    import pandas as pd
+
+    partial = None if res is None else res.partial
+    head = partial_line(res.samples, samples) if partial else ""
+    results = pd.DataFrame(payload["results"])
+    results = results[[c for c in RESULT_COLUMNS if c in results.columns]]
+    if args.format == "csv":
+        frame = pd.concat([curve.assign(section="curve"), results.assign(section="result")], ignore_index=True)
+        return render(args, payload, frame[["section"] + [c for c in frame.columns if c != "section"]], partial)
+    text = render(args, payload, curve, partial, head)
     if args.format == "table":
-        sol_frame = pd.DataFrame([s.as_dict() for s in sols.values()])
-        text += "\nbargaining solutions:\n" + sol_frame.to_string(index=False) + "\n"
-    write_output(args, text)
-    return 0
+        text += "\nbargaining solutions:\n" + table_text(pd.DataFrame([s.as_dict() for s in sols.values()]))
+        title = "exact" if res is None else f"exact, and simulated with {res.samples} auctions each"
+        text += f"\nresults ({title}):\n" + table_text(results)
+    return text
 
 
-def _frontier_results(sols, points, sim, market) -> list[dict]:
+def _frontier_results(sols, points, sim, market, bench: dict) -> list[dict]:
     """The rows of the solutions, and with --simulate those of the K frontier points, exact and estimated."""
     from mechanisms import exact_from_rule
 
     results = []
     for kind, s in sols.items():
-        results += _rows(kind, s.exact, sim)
+        results += _rows(kind, s.exact, sim, bench)
     if sim is not None:
         for name, rule in points:
-            results += _rows(name, exact_from_rule(rule, market), sim)
+            results += _rows(name, exact_from_rule(rule, market), sim, bench)
     return results

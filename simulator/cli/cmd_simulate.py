@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 import sys
 
-from .common import add_format_args, emit, input_error, load_market, load_mechanisms, number
+from .common import (MAX_AUCTIONS, add_format_args, check_writable, emit, input_error, load_market,
+                     load_mechanisms, number, partial_line)
 
 
 #: --backend values (the engine's "serial" stays an API option)
@@ -28,10 +29,10 @@ ENGINE_FLAGS = {name: f"--{name}" for name in ("n", "samples", "mode", "precisio
 
 
 def _count(text: str) -> int:
-    """--samples: a whole number > 0, also written 1e6."""
-    what = "a whole number of auctions > 0 (e.g. 1000000 or 1e6)"
+    """--samples: a whole number > 0 and at most MAX_AUCTIONS (1e12), also written 1e6."""
+    what = f"a whole number of auctions between 1 and {MAX_AUCTIONS:.0e} (e.g. 1000000 or 1e6)"
     value = number("--samples", text, what)
-    if not math.isfinite(value) or value <= 0 or value != math.floor(value) or value >= 2 ** 63:
+    if not math.isfinite(value) or value <= 0 or value != math.floor(value) or value > MAX_AUCTIONS:
         raise input_error("--samples", f"expected {what}, got {text!r}")
     return int(value)
 
@@ -114,6 +115,7 @@ def _run(args) -> int:
 
     market = load_market(args)
     options = _options(args)
+    check_writable("--out", args.out)
     mechanisms = load_mechanisms(args.mechanism, market)
     from ..core.engine import simulate  # numba: only once the flags are known good
 
@@ -127,7 +129,32 @@ def _run(args) -> int:
             sys.stderr.write(f"auction-sim simulate: warning: {w}\n")
     frame = res.frame
     if args.format == "table":
-        frame = frame[["mechanism", "metric", "estimate", "stderr", "ci_low", "ci_high", "samples", "analytic", "z",
-                       "ratio"]]
-    emit(args, res.to_dict(), frame)
+        frame = frame[[c for c in TABLE_COLUMNS if c in frame.columns]]
+    head = partial_line(res.samples, res.samples_requested) if res.partial else ""
+    emit(args, json_payload(res), frame, partial=res.partial, head=head)
     return 130 if res.partial else 0
+
+
+#: the table's columns (a column the result lacks is left out; the CSV has every column of ``frame``)
+TABLE_COLUMNS = ("mechanism", "metric", "estimate", "stderr", "ci_low", "ci_high", "samples", "analytic", "z",
+                 "ratio", "ci_valid", "ci_note")
+#: columns of ``frame`` that the JSON rows carry besides those of ``to_dict()`` (like the table)
+JSON_EXTRA = ("z", "ratio", "ci_valid", "ci_note")
+
+
+def json_payload(res) -> dict:
+    """``res.to_dict()`` with each row's values taken from ``res.frame`` (so that an infinite value stays
+    infinite, written "inf", where ``to_dict`` has null) and carrying z, ratio (and ci_valid, ci_note) like
+    the table and the CSV; the benchmarks likewise from the result itself."""
+    payload = res.to_dict()
+    records = res.frame.to_dict("records")
+    rows = payload.get("results", [])
+    if len(rows) != len(records):  # pragma: no cover - to_dict's rows are the frame's
+        raise AssertionError("to_dict() and frame disagree on the rows")
+    if not rows:
+        return payload
+    keys = list(rows[0]) + [k for k in JSON_EXTRA if k not in rows[0] and k in records[0]]
+    payload["results"] = [{k: rec.get(k, row.get(k)) for k in keys} for row, rec in zip(rows, records)]
+    if "benchmarks" in payload and len(set(res.units)) == 1:
+        payload["benchmarks"] = dict(res.benchmarks[res.units[0]])
+    return payload

@@ -88,37 +88,121 @@ def load_mechanisms(specs, market) -> list:
     return out
 
 
+#: the largest number of auctions a flag accepts (--samples, --simulate): 1e12 auctions take hours on a GPU
+MAX_AUCTIONS = 10 ** 12
+
+
 def add_format_args(p) -> None:
     p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
     p.add_argument("--out", metavar="FILE", help="write the output to FILE instead of standard output")
 
 
-def render(args, payload: dict, frame) -> str:
-    """``payload`` as JSON, or the pandas DataFrame ``frame`` as a table / CSV, per --format."""
-    if args.format == "json":
-        from ..core.output import json_safe
+def json_value(obj):
+    """JSON-safe for the command line: numpy scalars to Python, NaN (no value) to null, and an infinite value
+    to the string ``"inf"`` / ``"-inf"`` (JSON has no infinity, and null would read as "no value")."""
+    import numpy as np
 
-        return json.dumps(json_safe(payload), indent=2) + "\n"
-    if args.format == "csv":
-        return frame.to_csv(index=False)
+    if isinstance(obj, dict):
+        return {k: json_value(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_value(v) for v in obj]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        if math.isnan(f):
+            return None
+        return f if math.isfinite(f) else ("inf" if f > 0 else "-inf")
+    return obj
+
+
+def partial_line(done: int, requested: int) -> str:
+    """The mark of an interrupted run, first line of the table: ``PARTIAL: interrupted after K of S auctions``."""
+    return f"PARTIAL: interrupted after {done} of {requested} auctions"
+
+
+def table_text(frame) -> str:
+    """A frame as a plain-text table: every column, every row, notes in full, NaN (no value) as ``n/a`` and an
+    infinite value as ``inf``."""
     import pandas as pd
 
-    with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 160):
-        return frame.to_string(index=False) + "\n"
+    with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 160,
+                           "display.max_colwidth", None):
+        return frame.to_string(index=False, na_rep="n/a") + "\n"
+
+
+def render(args, payload: dict, frame, partial: bool | None = None, head: str = "") -> str:
+    """``payload`` as JSON, or the pandas DataFrame ``frame`` as a table / CSV, per --format. ``partial``
+    (a run that can be interrupted): the CSV gets a ``partial`` column and JSON a ``"partial"`` key; ``head``
+    (e.g. the ``PARTIAL`` line) opens the table."""
+    if args.format == "json":
+        if partial is not None:
+            payload = dict(payload, partial=bool(partial))
+        return json.dumps(json_value(payload), indent=2, allow_nan=False) + "\n"
+    if args.format == "csv":
+        if partial is not None:
+            frame = frame.assign(partial=bool(partial))
+        return frame.to_csv(index=False)
+    return (head + "\n" if head else "") + table_text(frame)
+
+
+def check_writable(flag: str, path: str | None) -> None:
+    """InputError(flag) unless ``path`` can be written: its folder exists and is writable, and the path is not
+    a folder nor a file without write permission. Checked before the work, so that no run is wasted."""
+    import os
+
+    if not path:
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise input_error(flag, f"cannot write {path!r}: it is a folder")
+    if not os.path.isdir(folder):
+        raise input_error(flag, f"cannot write {path!r}: no folder {folder!r}")
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise input_error(flag, f"cannot write {path!r}: permission denied")
+    if not os.access(folder, os.W_OK | os.X_OK) and not _is_stream(path):
+        raise input_error(flag, f"cannot write {path!r}: folder {folder!r} is not writable")
+
+
+def _is_stream(path: str) -> bool:
+    """An existing path that is not a regular file (``/dev/stdout``, a pipe): written in place, not renamed."""
+    import os
+    import stat
+
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def write_file(flag: str, path: str, text: str) -> None:
+    """``text`` to ``path`` atomically (``core.output.write_atomic``: a temporary file in the same folder, then
+    a rename), through a symbolic link to its target; a device or pipe (``/dev/stdout``) is written in place.
+    A path that cannot be written is InputError(flag), and no file is left behind."""
+    import os
+
+    from ..core.output import write_atomic
+
+    try:
+        if _is_stream(path):
+            with open(path, "w") as fh:
+                fh.write(text)
+        else:
+            write_atomic(os.path.realpath(path), text)
+    except OSError as exc:
+        raise input_error(flag, f"cannot write {path!r}: {exc.strerror or exc}") from exc
 
 
 def write_output(args, text: str) -> None:
-    """``text`` to --out (a path that cannot be written is InputError("--out")) or to standard output."""
+    """``text`` to --out (atomically; a path that cannot be written is InputError("--out")) or to stdout."""
     if not args.out:
         sys.stdout.write(text)
         return
-    try:
-        with open(args.out, "w") as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise input_error("--out", f"cannot write {args.out!r}: {exc.strerror or exc}") from exc
+    write_file("--out", args.out, text)
 
 
-def emit(args, payload: dict, frame) -> None:
+def emit(args, payload: dict, frame, partial: bool | None = None, head: str = "") -> None:
     """Write ``payload`` (json) or ``frame`` (table / csv) to --out or stdout."""
-    write_output(args, render(args, payload, frame))
+    write_output(args, render(args, payload, frame, partial, head))

@@ -17,6 +17,37 @@ import sys
 SUBCOMMANDS = ("simulate", "analyze", "frontier", "demo")
 
 
+def package_version() -> str:
+    """The installed ``auction-sim`` version (package metadata); from a source checkout that is not installed,
+    the ``version`` of its ``pyproject.toml``; else ``unknown``."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("auction-sim")
+    except metadata.PackageNotFoundError:
+        pass
+    import tomllib
+    from pathlib import Path
+
+    try:
+        with open(Path(__file__).resolve().parents[2] / "pyproject.toml", "rb") as fh:
+            return str(tomllib.load(fh)["project"]["version"])
+    except (OSError, KeyError, ValueError):
+        return "unknown"
+
+
+class VersionAction(argparse.Action):
+    """``--version``: print ``auction-sim X.Y.Z`` and exit 0 (the version is looked up only when asked)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        sys.stdout.write(f"auction-sim {package_version()}\n")
+        sys.stdout.flush()
+        parser.exit(0)
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse's own errors (unknown flag, bad choice, missing argument) as one line, exit 2 (argparse's
     default prints the usage too)."""
@@ -30,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="auction-sim",
                            description="Monte Carlo and exact computation for Bayesian auctions (revenue, buyers' "
                                        "surplus, welfare; the Pareto frontier and bargaining solutions).")
+    parser.add_argument("--version", action=VersionAction, help="print the version (auction-sim X.Y.Z) and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     for name in SUBCOMMANDS:
         try:

@@ -35,7 +35,7 @@ from mechanisms.rule import MixtureRule, QuantileRule
 from ..kernels import jitcache, rng
 from .accumulate import Moments
 from ..kernels.compiled import compile_rules
-from .diagnostics import heavy_tail_warnings
+from .diagnostics import ci_warnings, tail_index
 from ..kernels.orderstat import orderstat_batch, orderstat_chunk
 from ..kernels.profile import METRICS, profile_batch, profile_chunk
 from .result import SimulationResult, z_value
@@ -166,10 +166,11 @@ def benchmark_values(units: set[int], market: Market, warnings: list[str]) -> di
 
 
 def _finite_or_none(x):
+    """x as a float (+inf kept: an infinite expectation is printed as infinite), None for None or NaN."""
     if x is None:
         return None
     x = float(x)
-    return x if math.isfinite(x) else None
+    return None if math.isnan(x) else x
 
 
 # ---------------------------------------------------------------------- chunks and backends
@@ -387,7 +388,7 @@ def simulate(mechanisms, market: Market, *, samples: int = 1_000_000, seed: int 
     mode_kw = {} if mode == "profile" else {"mode": mode}  # profile-only backends are called as before
     plan = getattr(run_batch, "plan", ChunkPlan)(samples, n_kernel if mode == "profile" else ORDERSTAT_COST)
     moments = Moments.empty(len(METRICS), compiled.n_mechanisms)
-    warnings = heavy_tail_warnings(dist, n_kernel, {e.name: e.m for e in entries})
+    warnings: list[str] = []
     zcrit = z_value(confidence)
     partial = False
     bar = _progress_bar(progress, samples)
@@ -413,12 +414,14 @@ def simulate(mechanisms, market: Market, *, samples: int = 1_000_000, seed: int 
     if precision is not None and not partial and not _precise(moments, zcrit, precision):
         warnings.append(f"precision {precision:g} not reached within {samples} samples")
 
+    alpha = tail_index(dist)  # the rows' ci_valid / ci_note and these warnings: one rule (``diagnostics``)
+    warnings[:0] = ci_warnings(alpha, n_kernel, {e.name: e.m for e in entries}, moments.count)
     analytic = exact_values(entries, market, warnings) if exact else {}
     bench = benchmark_values({e.m for e in entries}, market, warnings) if benchmarks else {}
     return SimulationResult(distribution=market.label, n=n, seed=seed, mechanisms=[e.name for e in entries],
                             units=[e.m for e in entries], moments=moments, confidence=confidence, mode=mode,
                             samples_requested=samples, analytic=analytic, benchmarks=bench, partial=partial,
-                            warnings=warnings, elapsed=time.perf_counter() - start_time)
+                            warnings=warnings, elapsed=time.perf_counter() - start_time, tail_index=alpha)
 
 
 def _precise(moments: Moments, zcrit: float, precision: float) -> bool:

@@ -120,11 +120,13 @@ def affordable_samples(run, n: float, target: int, budget: float, min_samples: i
     return reduced
 
 
-def ci_contains(lo: float, hi: float, x: float) -> bool:
-    """lo <= x <= hi, with a relative slack of 1e-12 for the rounding of an exact value (n = 1e30: a CI of zero
-    width around 1 - 1e-30)."""
-    slack = 1e-12 * max(abs(x), abs(lo), abs(hi))
-    return bool(lo - slack <= x <= hi + slack)
+def ci_contains(lo: float, hi: float, x: float) -> bool | None:
+    """lo <= x <= hi up to the rounding of an exact value (n = 1e30: a CI of zero width around 1 - 1e-30); None
+    when there is no CI (not valid: heavy tail, too few samples). The single definition is
+    ``simulator.core.result.ci_contains``."""
+    from ..core.result import ci_contains as contains_exact  # imported on use: result loads the kernels
+
+    return contains_exact(lo, hi, x)
 
 
 def market_seed(seed: int, *key) -> int:
@@ -143,7 +145,10 @@ def market_seed(seed: int, *key) -> int:
 def simulated_columns(sim: dict, name: str, exact, metrics=("revenue", "surplus", "welfare"),
                       z_scores: bool = False) -> dict:
     """sim_<metric>, its stderr and CI, and whether the CI contains the exact value (with ``z_scores`` also
-    (estimate - exact) / stderr), for one simulated mechanism ``name``."""
+    (estimate - exact) / stderr), for one simulated mechanism ``name``: ``simulator.core.result.ci_contains`` and
+    ``z_score``, None where the CI is not valid."""
+    from ..core.result import z_score
+
     row = {}
     for metric in metrics:
         est, se, lo, hi = sim[name][metric]
@@ -152,7 +157,8 @@ def simulated_columns(sim: dict, name: str, exact, metrics=("revenue", "surplus"
         row[f"sim_{metric}_ci_low"], row[f"sim_{metric}_ci_high"] = lo, hi
         row[f"{metric}_ci_contains_exact"] = ci_contains(lo, hi, exact_value)
         if z_scores:
-            row[f"{metric}_z"] = (est - exact_value) / se if se > 0 else (0.0 if est == exact_value else math.inf)
+            no_ci = row[f"{metric}_ci_contains_exact"] is None
+            row[f"{metric}_z"] = None if no_ci else z_score(est, se, exact_value)  # None: no CI, or z = +-inf
     return row
 
 
