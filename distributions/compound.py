@@ -445,7 +445,10 @@ class ScipyDistribution(Distribution):
         return lo, hi, mean
 
     def _v(self, q):
-        return np.asarray(self.frozen.isf(q), dtype=float)
+        v = np.asarray(self.frozen.isf(q), dtype=float)
+        if np.isfinite(self.support[1]) and np.any(np.isnan(v)):  # scipy's isf can fail in the far tail of a
+            v = np.where(np.isnan(v) & (np.asarray(q) < 1e-100), self.support[1], v)  # bounded law: v -> top
+        return v
 
     def _V(self, q):
         if math.isinf(self._mean):  # a tail too heavy for a mean: V(q) = +inf for every q > 0
@@ -456,7 +459,9 @@ class ScipyDistribution(Distribution):
         if math.isinf(self._mean):
             return np.where(np.asarray(q) == 0, 0.0, math.inf)
         with np.errstate(invalid="ignore"):
-            return np.where(np.asarray(q) == 0, 0.0, self._V(q) - self.R(q))
+            S = np.where(np.asarray(q) == 0, 0.0, self._V(q) - self.R(q))
+        # below q = 1e-300 scipy's isf overflows (v = inf, q v = NaN) where S = O(q v) is 0 to rounding anyway
+        return np.where(np.isnan(S) & (np.asarray(q) < 1e-300), 0.0, S)
 
     def sf(self, x):
         return self.frozen.sf(x)

@@ -1,8 +1,9 @@
 """The market: who the buyers are and what is sold (``docs/architecture.md``, "The Market").
 
 A ``Market`` is an immutable, hashable value: one or more buyer classes, each an i.i.d. distribution F_k with
-a count n_k (a whole number, int below 2^53, a float up to 1e300 above: markets of 1e30 buyers), and the
-number m of identical units. It is validated once, here; every layer takes a Market instead of loose
+a count n_k (a whole number, int below 2^53, a float up to 1e200 above: markets of 1e30 buyers and far
+beyond; at 1e300 the quantile scale 1/n would reach the floor of double precision), and the number m of
+identical units. It is validated once, here; every layer takes a Market instead of loose
 (dist, n, m), and every per-market result is cached by the Market's value (distributions compare by their
 parameters, ``Distribution.key``), never by object identity.
 
@@ -20,7 +21,7 @@ from .base import Distribution
 from .errors import InputError, InputTypeError
 
 #: the largest count a class may hold (beyond it the quantile-space formulas lose their meaning)
-MAX_COUNT = 1e300
+MAX_COUNT = 1e200
 
 
 def check_count(value, argument: str = "n"):

@@ -40,6 +40,9 @@ def merge_intervals(intervals) -> list[tuple[float, float]]:
     for a, b in sorted((float(a), float(b)) for a, b in intervals if b > a):
         if out and a < out[-1][1] - 1e-15 * max(out[-1][1], 1e-300):
             out[-1][1] = max(out[-1][1], b)
+        elif out and a < out[-1][1]:  # touching up to rounding (an atom's edge 1 ulp inside): no overlap
+            if b > out[-1][1]:
+                out.append([out[-1][1], b])
         else:
             out.append([a, b])
     return [(a, b) for a, b in out]

@@ -28,9 +28,12 @@ def breakpoints(dist) -> list[float]:
 
 
 def _has_closed_S(dist) -> bool:
+    """A family's own closed-form S (not the generic V - R, which cancels: mixtures use ``excess``, quadrature
+    families ``table_V``)."""
+    from distributions import Mixture, ScipyDistribution
     from distributions.base import Distribution
 
-    return type(dist)._S is not Distribution._S
+    return type(dist)._S not in (Distribution._S, Mixture._S, ScipyDistribution._S)
 
 
 def _has_quadrature_V(dist) -> bool:

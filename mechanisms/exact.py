@@ -47,6 +47,8 @@ from distributions.errors import InputError
 #: relative tolerance of the quadratures, and relative to the larger of the two (R and S) integrals
 RTOL = 1e-11
 RTOL_JOINT = 1e-12
+#: absolute tolerance of a piece, relative to the median value v(1/2)
+ATOL_OF_MEDIAN = 1e-15
 
 
 #: a power tail whose exponent s (integrand ~ q^(s-1)) is below this is divergent: (m+1)·alpha <= 1 + ~1e-9
@@ -84,7 +86,10 @@ def order_integrals(dist, alpha: float, beta: float, n: float, m: int = 1) -> tu
         with np.errstate(invalid="ignore"):
             return np.vstack([R * w, S * w])
 
-    out = integrate(f, brk, rtol=RTOL, rtol_joint=RTOL_JOINT, what="dist")
+    # an absolute floor at the scale of a typical buyer's share, v(1/2) m/n: a piece worth 1e-47 of that need not
+    # be known to 1e-11 of itself
+    atol = ATOL_OF_MEDIAN * abs(float(np.nan_to_num(dist.v(0.5), posinf=0.0))) * m / n
+    out = integrate(f, brk, rtol=RTOL, atol=atol, rtol_joint=RTOL_JOINT, what="dist")
     if a > alpha:
         out = _lower_tail(f, dist, ta, math.log(alpha) if alpha > 0 else -math.inf, out)
     return float(out[0]), float(out[1])

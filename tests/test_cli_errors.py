@@ -121,18 +121,21 @@ def test_unwritable_out_is_bad_input(tmp_path, capsys):
     assert_one_line(*run_main(ANALYZE + ["--out", str(target)], capsys), "analyze", "--out")
 
 
-def test_the_line_comes_from_the_error_fields_not_its_text(monkeypatch, capsys):
+@pytest.mark.parametrize("argument, shown", [("widgets", "widgets"), ("m", "--m"), ("shape", "--dist: shape"),
+                                              ("reserve", "--mechanism: reserve")])
+def test_the_line_comes_from_the_error_fields_not_its_text(argument, shown, monkeypatch, capsys):
     """An InputError raised anywhere is printed from .argument and .message: a message with colons and
-    several lines stays whole up to its first line break."""
+    several lines stays whole up to its first line break; a library argument is shown under the flag that
+    carries it (``cli.main.FLAG_OF``), an unknown one as it is."""
     from mechanisms import benchmarks
 
     def bad(*args, **kwargs):
-        raise InputError("m", "units: too many for this market\nsecond line")
+        raise InputError(argument, "units: too many for this market\nsecond line")
 
     monkeypatch.setattr(benchmarks, "opt", bad)
     code, out, err = run_main(ANALYZE, capsys)
     assert code == 2 and out == ""
-    assert err == "auction-sim analyze: error: m: units: too many for this market\n"
+    assert err == f"auction-sim analyze: error: {shown}: units: too many for this market\n"
 
 
 # ---------------------------------------------------------------------- bugs keep their traceback

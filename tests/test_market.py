@@ -64,7 +64,7 @@ def test_bad_number_of_units(m, error):
 def test_good_sizes_are_normalised():
     """Whole floats become ints while exact; beyond 2^53 (the huge markets of the paper) n stays a float."""
     for n, expect in [(3, 3), (3.0, 3), (np.int64(7), 7), (np.float64(7.0), 7), (1e15, 10 ** 15), (1e30, 1e30),
-                      (1e300, 1e300), (10 ** 30, 1e30)]:
+                      (1e200, 1e200), (10 ** 30, 1e30)]:
         market = Market.iid("uniform", n)
         assert market.n == expect and type(market.n) is type(expect)
     market = Market.iid("uniform", 5, 3.0)

@@ -74,10 +74,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: the flag that carries a library argument (a parameter of a distribution or mechanism spec, or an engine
+#: argument), so that every error line names what the user typed; a flag itself is printed as it is
+FLAG_OF = {**dict.fromkeys(("dist", "market", "mixture", "q", "shape", "scale", "low", "high", "rate", "mean",
+                            "sd", "mu", "sigma", "a", "b", "values", "probs", "loc", "low, high"), "--dist"),
+           **dict.fromkeys(("mechanism", "reserve", "price", "bids", "mix", "pools", "rule", "nu"), "--mechanism"),
+           "n": "--n", "m": "--m", "samples": "--samples", "seed": "--seed", "mode": "--mode",
+           "precision": "--precision", "confidence": "--confidence", "backend": "--backend",
+           "scheduler": "--scheduler", "solution": "--solution"}
+
+
 def error_line(command: str, exc) -> str:
-    """The one line of an InputError: ``auction-sim CMD: error: ARG: MESSAGE`` (first line of the message)."""
+    """The one line of an InputError: ``auction-sim CMD: error: FLAG: [ARG: ]MESSAGE`` (first line of the
+    message); a library argument is shown under the flag that carries it (``FLAG_OF``)."""
     message = exc.message.splitlines()[0] if exc.message else type(exc).__name__
-    return f"auction-sim {command}: error: {exc.argument}: {message}\n"
+    argument = exc.argument
+    if not argument.startswith("--"):
+        flag = FLAG_OF.get(argument)
+        argument = argument if flag is None else (flag if flag == f"--{argument}" else f"{flag}: {argument}")
+    return f"auction-sim {command}: error: {argument}: {message}\n"
 
 
 def main(argv=None) -> int:

@@ -24,14 +24,20 @@ def json_safe(obj):
 
 
 def write_atomic(path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename, so that a reader
-    (or a concurrent run) never sees a half-written file."""
+    """Write ``text`` to ``path`` atomically (``replace_atomic``)."""
+    replace_atomic(path, lambda fh: fh.write(text))
+
+
+def replace_atomic(path, write, binary: bool = False) -> None:
+    """Call ``write(file)`` on a temporary file in the same folder as ``path`` (same extension), then rename it
+    to ``path``: a reader (or a concurrent run) never sees a half-written file, and on failure no temporary
+    file is left. The file gets the permissions a plain open() would give."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1], dir=folder)
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb" if binary else "w") as fh:
+            write(fh)
         os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     except BaseException:

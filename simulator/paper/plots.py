@@ -7,11 +7,12 @@ selection (importing this module changes nothing), no window; ``savefig`` render
 from __future__ import annotations
 
 import os
-import tempfile
 
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
+
+from ..core.output import replace_atomic
 
 SOLUTION_STYLE = {"ks": ("KS", "tab:red", "o"), "nash": ("Nash", "tab:purple", "s"),
                   "cross-nash": ("cross-side Nash", "tab:green", "D")}
@@ -28,35 +29,13 @@ def save(fig, path: str, dpi: int) -> None:
     temporary file in the same folder (same extension, so the same format), then a rename, so that a reader or
     a concurrent run never sees half a figure; on failure no temporary file is left."""
     path = os.path.realpath(os.fspath(path))
-    folder, name = os.path.split(path)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(name)[1], dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, dpi=dpi, format=_format_of(path))
-        os.chmod(tmp, _mode_for(path))
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    replace_atomic(path, lambda fh: fig.savefig(fh, dpi=dpi, format=_format_of(path)), binary=True)
 
 
 def _format_of(path: str) -> str:
     """The image format named by the file's extension (``savefig``'s rule), PNG when there is none."""
     ext = os.path.splitext(path)[1][1:].lower()
     return ext or matplotlib.rcParams["savefig.format"]
-
-
-def _mode_for(path: str) -> int:
-    """The permissions a plain open() would give: the existing file's, else 0o666 less the umask."""
-    try:
-        return os.stat(path).st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 def tab10(k: int):
