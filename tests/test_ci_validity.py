@@ -172,3 +172,18 @@ def test_tiny_samples_give_no_ci(samples, valid):
         assert row["ci_valid"] is valid and (row["ci_low"] is None) is (not valid)
         assert ("too few samples" in row["ci_note"]) is (not valid) and row["ratio"] is None
     assert any(f"too few samples ({samples})" in w for w in res.warnings) is (not valid)
+
+
+def test_precision_target_ignores_revenue_cis_that_are_not_valid():
+    """``precision`` stops a run when every revenue CI is narrow enough; a CI that is not valid (lomax 0.8:
+    the second-highest value has tail index 1.6 <= 2, infinite variance) measures nothing, so it cannot stop
+    the run (the old rule stopped after the first batch), while VCG with 2 units (tail index 2.4) still can."""
+    from distributions import Market
+    from simulator import simulate
+
+    market = Market.iid("lomax:shape=0.8", 10)
+    heavy = simulate(["spa"], market, samples=2_000_000, seed=1, precision=0.5, progress=False)
+    assert heavy.samples == 2_000_000
+    assert any("precision 0.5 not reached" in w and "no revenue estimate has a valid CI" in w for w in heavy.warnings)
+    light = simulate(["vcg:m=2"], market, samples=2_000_000, seed=1, precision=0.5, progress=False)
+    assert light.samples < 2_000_000 and not any("precision" in w for w in light.warnings)

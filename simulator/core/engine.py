@@ -35,7 +35,7 @@ from mechanisms.rule import MixtureRule, QuantileRule
 from ..kernels import jitcache, rng
 from .accumulate import Moments
 from ..kernels.compiled import compile_rules
-from .diagnostics import ci_warnings, tail_index
+from .diagnostics import MIN_CI_SAMPLES, ci_note, ci_warnings, tail_index
 from ..kernels.orderstat import orderstat_batch, orderstat_chunk
 from ..kernels.profile import METRICS, profile_batch, profile_chunk
 from .result import SimulationResult, z_value
@@ -390,6 +390,8 @@ def simulate(mechanisms, market: Market, *, samples: int = 1_000_000, seed: int 
     moments = Moments.empty(len(METRICS), compiled.n_mechanisms)
     warnings: list[str] = []
     zcrit = z_value(confidence)
+    alpha = tail_index(dist)  # the rows' ci_valid / ci_note and these warnings: one rule (``diagnostics``)
+    checked = precision_rows(alpha, n_kernel, [e.m for e in entries])
     partial = False
     bar = _progress_bar(progress, samples)
     try:
@@ -402,7 +404,7 @@ def simulate(mechanisms, market: Market, *, samples: int = 1_000_000, seed: int 
                 bar.update(int(sizes.sum()))
                 if ctrl_c.hit:
                     raise KeyboardInterrupt
-                if precision is not None and _precise(moments, zcrit, precision):
+                if precision is not None and _precise(moments, zcrit, precision, checked):
                     break
     except KeyboardInterrupt:
         partial = moments.count < samples
@@ -411,10 +413,9 @@ def simulate(mechanisms, market: Market, *, samples: int = 1_000_000, seed: int 
         getattr(run_batch, "close", lambda: None)()
     if partial:
         warnings.append(f"interrupted: estimates from the first {moments.count} of {samples} auctions")
-    if precision is not None and not partial and not _precise(moments, zcrit, precision):
-        warnings.append(f"precision {precision:g} not reached within {samples} samples")
-
-    alpha = tail_index(dist)  # the rows' ci_valid / ci_note and these warnings: one rule (``diagnostics``)
+    if precision is not None and not partial and not _precise(moments, zcrit, precision, checked):
+        warnings.append(f"precision {precision:g} not reached within {samples} samples"
+                        + ("" if checked.any() else " (no revenue estimate has a valid CI: heavy tail)"))
     warnings[:0] = ci_warnings(alpha, n_kernel, {e.name: e.m for e in entries}, moments.count)
     analytic = exact_values(entries, market, warnings) if exact else {}
     bench = benchmark_values({e.m for e in entries}, market, warnings) if benchmarks else {}
@@ -424,10 +425,17 @@ def simulate(mechanisms, market: Market, *, samples: int = 1_000_000, seed: int 
                             warnings=warnings, elapsed=time.perf_counter() - start_time, tail_index=alpha)
 
 
-def _precise(moments: Moments, zcrit: float, precision: float) -> bool:
-    """Every revenue estimate's CI half-width below ``precision`` times its absolute value."""
-    if moments.count < 2:
+def precision_rows(alpha: float, n, units: list[int]) -> np.ndarray:
+    """Which mechanisms' revenue CIs can be valid at all (``diagnostics.ci_note`` without the sample-size
+    clause): the precision target looks at those only, since an interval that is not valid measures nothing."""
+    return np.array([not ci_note(alpha, n, m, "revenue", MIN_CI_SAMPLES) for m in units], dtype=bool)
+
+
+def _precise(moments: Moments, zcrit: float, precision: float, checked: np.ndarray) -> bool:
+    """Every checked revenue estimate's CI half-width below ``precision`` times its absolute value (False
+    while fewer than ``MIN_CI_SAMPLES`` auctions, or when no revenue CI is valid)."""
+    if moments.count < MIN_CI_SAMPLES or not checked.any():
         return False
     g = METRICS.index("revenue")
-    half = zcrit * moments.stderr[g]
-    return bool(np.all((half == 0) | (half < precision * np.abs(moments.mean[g]))))
+    half = zcrit * moments.stderr[g][checked]
+    return bool(np.all((half == 0) | (half < precision * np.abs(moments.mean[g][checked]))))
