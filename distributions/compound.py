@@ -325,12 +325,14 @@ class Discrete(Distribution):
 SCIPY_MAX_SHAPE = 1e8
 #: seconds the probe of a new scipy distribution (``ScipyDistribution._probe``) may take
 SCIPY_TIMEOUT = 5.0
+#: how scipy says that parameters are out of its reach (anything else raised in a probe is a bug)
+SCIPY_REFUSALS = (ValueError, ArithmeticError, TypeError, IndexError)
 
 
 def call_within(seconds: float, fn, what: str):
     """fn() on a daemon worker thread, waited for at most ``seconds``: a scipy routine that stalls (and
-    cannot be interrupted) is left behind and answered by ``InputError("dist", ...)``. An exception inside fn
-    becomes ``InputError("dist", ...)`` too (scipy refusing the parameters), except an InputError itself."""
+    cannot be interrupted) is left behind and answered by ``InputError("dist", ...)``. scipy refusing the
+    parameters (``SCIPY_REFUSALS``) becomes ``InputError("dist", ...)`` too; any other exception is re-raised."""
     box: dict = {}
 
     def work():
@@ -345,8 +347,8 @@ def call_within(seconds: float, fn, what: str):
     if worker.is_alive():
         raise InputError("dist", f"{what} did not answer within {seconds:g} s (parameters too extreme for scipy)")
     error = box.get("error")
-    if isinstance(error, InputError):
-        raise error
+    if isinstance(error, InputError) or (error is not None and not isinstance(error, SCIPY_REFUSALS)):
+        raise error  # ours, or a bug: as it is
     if error is not None:
         raise InputError("dist", f"{what} failed: {type(error).__name__}: {error}") from None
     return box["value"]

@@ -107,8 +107,9 @@ class Market:
     @property
     def n(self):
         """The number of buyers (all classes together)."""
-        total = math.fsum(c.count for c in self.classes)
-        return self.classes[0].count if self.is_iid else check_count(total)
+        if self.is_iid:
+            return self.classes[0].count
+        return check_count(math.fsum(c.count for c in self.classes))
 
     def with_units(self, m: int) -> "Market":
         """The same buyers with m units (checked like ``Market.iid``'s m: ``with_units(True)`` is an error)."""

@@ -36,6 +36,7 @@ import math
 import numpy as np
 
 from distributions.market import Market
+from distributions.tails import tail_index
 
 from . import border
 from .base import Exact
@@ -247,7 +248,7 @@ def _with_tails(dist, n: float, m: int, pi: float, u: float, sold: float) -> Exa
     U = W - Π when E[v] = inf (some type is served, so x(0+) > 0); Π when the payment integral diverges
     (``order_integrals``: the (m+1)-th highest value has tail index (m+1) a <= 1)."""
     notes = []
-    a = tail_alpha(dist)
+    a = tail_index(dist)
     if math.isnan(pi):
         raise QuadratureError("dist", "the revenue integral is undefined (NaN): the curves of F are not finite")
     if pi == math.inf:
@@ -265,17 +266,6 @@ def _with_tails(dist, n: float, m: int, pi: float, u: float, sold: float) -> Exa
 
 def _ordinal(k: int) -> str:
     return f"{k}{'th' if 10 <= k % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(k % 10, 'th')}"
-
-
-def tail_alpha(dist) -> float:
-    """The power-tail index a of v(q) ~ c q^(-1/a) (log(q1/q2) / log(v(q2)/v(q1)) at the smallest pair of
-    quantiles where v is finite; inf for light or bounded tails): for the notes of infinite values."""
-    for q1, q2 in ((1e-100, 1e-200), (1e-20, 1e-40), (1e-8, 1e-12)):
-        with np.errstate(all="ignore"):
-            v1, v2 = (float(x) for x in np.asarray(dist.v(np.array([q1, q2])), dtype=float))
-        if math.isfinite(v2) and v1 > 0:
-            return math.log(q1 / q2) / math.log(v2 / v1) if v2 > v1 * (1 + 1e-12) else math.inf
-    return 0.0
 
 
 def interim_from_rule(rule: QuantileRule | MixtureRule, market: Market, q):

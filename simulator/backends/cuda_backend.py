@@ -73,13 +73,14 @@ def cuda_module():
         np.row_stack = np.vstack
     try:
         from numba import cuda
-    except Exception as exc:  # ImportError, or numba-cuda failing inside its import
+    except (ImportError, OSError, RuntimeError, AttributeError) as exc:  # not installed, or numba-cuda failing
+        # inside its import (a missing CUDA library, an incompatible numpy)
         raise InputError("backend", f"cuda is unavailable: numba.cuda does not import ({_first_line(exc)})") from None
     if simulator_active():
         return cuda
     try:
         available = cuda.is_available()
-    except Exception:  # a broken driver install
+    except (ImportError, OSError, RuntimeError):  # a broken driver install
         available = False
     if not available:
         raise InputError("backend", "cuda needs an NVIDIA GPU with its driver, and numba.cuda finds none; use "

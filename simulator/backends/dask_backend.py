@@ -158,7 +158,7 @@ class DaskBackend:
         warm_up()  # here first: workers on this machine then load the kernels from the on-disk cache
         try:
             client.register_plugin(KernelWarmup())
-        except Exception as exc:  # e.g. the workers cannot import this package
+        except (ImportError, OSError, RuntimeError) as exc:  # e.g. the workers cannot import this package
             self.close()
             raise InputError("backend", f"the dask workers cannot load the kernels: {_first_line(exc)}") from None
 

@@ -160,14 +160,6 @@ def _benchmarks(F) -> dict:
     return {"opt": benchmarks.opt(F.market), "revenue_max": F.revenue_max, "surplus_max": F.surplus_max}
 
 
-def run_solve(args) -> int:
-    try:
-        return _run_solve(args)
-    except KeyboardInterrupt:  # outside the simulation loop (which handles its own)
-        sys.stderr.write("auction-sim solve: interrupted\n")
-        return 130
-
-
 def _run_solve(args) -> int:
     import pandas as pd
 
@@ -194,14 +186,6 @@ def _mechanism_text(rule) -> str:
     if isinstance(rule, MixtureRule):
         return " | ".join(f"p={p:.6g}: {describe_rule(r)}" for p, r in zip(rule.probs, rule.rules))
     return describe_rule(rule)
-
-
-def run_frontier(args) -> int:
-    try:
-        return _run_frontier(args)
-    except KeyboardInterrupt:  # outside the simulation loop (which handles its own)
-        sys.stderr.write("auction-sim frontier: interrupted\n")
-        return 130
 
 
 def _run_frontier(args) -> int:
@@ -277,3 +261,18 @@ def _frontier_results(sols, points, sim, market, bench: dict) -> list[dict]:
         for name, rule in points:
             results += _rows(name, exact_from_rule(rule, market), sim, bench)
     return results
+
+
+def _interruptible(command: str, body):
+    """``body(args)``, with Ctrl-C outside the simulation loop (which handles its own) as one line, exit 130."""
+    def run(args) -> int:
+        try:
+            return body(args)
+        except KeyboardInterrupt:
+            sys.stderr.write(f"auction-sim {command}: interrupted\n")
+            return 130
+    return run
+
+
+run_solve = _interruptible("solve", _run_solve)
+run_frontier = _interruptible("frontier", _run_frontier)
