@@ -7,9 +7,10 @@ identical units. It is validated once, here; every layer takes a Market instead 
 (dist, n, m), and every per-market result is cached by the Market's value (distributions compare by their
 parameters, ``Distribution.key``), never by object identity.
 
-Growth: several classes (asymmetric buyers) are already representable; the single-class accessors
-``dist`` / ``n`` say clearly when a computation needs i.i.d. buyers. A seller with a private cost
-(bilateral trade) will be one more optional field.
+Several classes (asymmetric buyers, ``Market.of`` / ``Market.from_specs``): the single-class accessors ``dist`` /
+``n`` say clearly when a computation needs i.i.d. buyers. Two optional fields carry the two-sided settings: a
+``seller`` whose cost c ~ G is private (bilateral trade, ``Market.trade(F, G)``: one buyer, one seller), and
+``shares`` r_i of one asset owned by the buyers (partnership dissolution, ``Market.partnership(F, shares)``).
 """
 from __future__ import annotations
 
@@ -50,6 +51,28 @@ def check_units(value, argument: str = "m") -> int:
     return int(x)
 
 
+def _is_count(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def check_shares(shares, n) -> tuple[float, ...]:
+    """Partnership shares r_i: one per owner (n of them), each a finite number >= 0, summing to 1 (to 1e-9)."""
+    if not isinstance(shares, (tuple, list)) or len(shares) != n:
+        raise InputError("shares", f"expected one share per owner ({n:g}), got {shares!r}")
+    out = []
+    for r in shares:
+        if isinstance(r, bool) or not isinstance(r, numbers.Real) or not math.isfinite(float(r)) or r < 0:
+            raise InputError("shares", f"each share must be a finite number >= 0, got {r!r}")
+        out.append(float(r))
+    if abs(math.fsum(out) - 1.0) > 1e-9:
+        raise InputError("shares", f"shares must sum to 1, got {math.fsum(out):.12g}")
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class BuyerClass:
     """``count`` i.i.d. buyers with values drawn from ``dist``."""
@@ -70,6 +93,8 @@ class Market:
 
     classes: tuple[BuyerClass, ...]
     m: int = 1
+    seller: Distribution | None = None
+    shares: tuple[float, ...] | None = None
 
     def __post_init__(self):
         classes = tuple(self.classes) if isinstance(self.classes, (tuple, list)) else None
@@ -77,6 +102,56 @@ class Market:
             raise InputTypeError("classes", f"expected a non-empty tuple of BuyerClass, got {self.classes!r}")
         object.__setattr__(self, "classes", classes)
         object.__setattr__(self, "m", check_units(self.m))
+        if self.seller is not None and not isinstance(self.seller, Distribution):
+            raise InputTypeError("seller", f"expected a Distribution of the seller's cost, got "
+                                           f"{type(self.seller).__name__} {self.seller!r}")
+        if self.shares is not None:
+            object.__setattr__(self, "shares", check_shares(self.shares, self.n))
+
+    @classmethod
+    def of(cls, *pairs, m: int = 1) -> "Market":
+        """Several classes: ``Market.of((F1, n1), (F2, n2), ..., m=1)``, each F a Distribution or a spec."""
+        from .spec import parse_spec
+
+        classes = []
+        for k, pair in enumerate(pairs):
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise InputTypeError("classes", f"class {k + 1}: expected a (distribution, count) pair, got "
+                                                f"{pair!r}")
+            dist, count = pair
+            count = check_count(count, "count")
+            classes.append(BuyerClass(parse_spec(dist, count) if isinstance(dist, str) else dist, count))
+        return cls(tuple(classes), m)
+
+    @classmethod
+    def from_specs(cls, specs, m: int = 1) -> "Market":
+        """Classes from ``COUNT*SPEC`` strings (the command line's ``--buyers 2*uniform:high=1``; a bare SPEC is
+        one buyer): ``Market.from_specs(["2*uniform:high=1", "1e6*exponential"])``."""
+        pairs = []
+        for text in specs:
+            if not isinstance(text, str) or not text.strip():
+                raise InputError("buyers", f"expected COUNT*SPEC (e.g. 2*uniform:high=1), got {text!r}")
+            head, star, tail = text.partition("*")
+            count_text, spec = (head, tail) if star and _is_count(head) else ("1", text)
+            pairs.append((spec.strip(), float(count_text) if "e" in count_text.lower() or "." in count_text
+                          else int(count_text)))
+        try:
+            return cls.of(*pairs, m=m)
+        except InputError as exc:
+            raise exc.renamed("buyers") if exc.argument in ("count", "classes") else exc
+
+    @classmethod
+    def trade(cls, buyer: Distribution, seller: Distribution) -> "Market":
+        """Bilateral trade: one buyer with value v ~ F (``buyer``), one seller with private cost c ~ G."""
+        return cls((BuyerClass(buyer, 1),), 1, seller=seller)
+
+    @classmethod
+    def partnership(cls, dist: Distribution, shares) -> "Market":
+        """Partnership dissolution: len(shares) owners with i.i.d. values from ``dist`` and shares r_i (sum 1)."""
+        shares = tuple(shares) if isinstance(shares, (tuple, list)) else shares
+        if not isinstance(shares, tuple) or len(shares) < 2:
+            raise InputError("shares", f"expected at least two shares (one per owner), got {shares!r}")
+        return cls((BuyerClass(dist, len(shares)),), 1, shares=shares)
 
     @classmethod
     def iid(cls, dist, n, m: int = 1) -> "Market":
@@ -125,4 +200,6 @@ class Market:
 
     def __repr__(self) -> str:
         units = "" if self.m == 1 else f", m={self.m}"
-        return f"Market({self.label}, n={self.n:g}{units})"
+        seller = "" if self.seller is None else f", seller={self.seller.spec}"
+        shares = "" if self.shares is None else f", shares={self.shares}"
+        return f"Market({self.label}, n={self.n:g}{units}{seller}{shares})"

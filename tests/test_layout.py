@@ -17,7 +17,8 @@ FORBIDDEN = {
     "distributions": ("mechanisms", "simulator"),
     "mechanisms": ("simulator",),
     "simulator.kernels": ("simulator.core", "simulator.cli", "simulator.paper", "simulator.backends"),
-    "simulator.core": ("simulator.cli", "simulator.paper"),
+    "simulator.core": ("simulator.cli", "simulator.paper", "simulator.families"),
+    "simulator.families": ("simulator.cli", "simulator.paper"),
     "simulator.backends": ("simulator.cli", "simulator.paper"),
     "simulator.paper": ("simulator.cli",),
 }

@@ -13,6 +13,8 @@ import json
 import math
 import sys
 
+from ..core.output import json_value
+
 
 def input_error(flag: str, message: str):
     """``distributions.errors.InputError(flag, message)`` (imported here so that the CLI starts fast)."""
@@ -95,27 +97,6 @@ MAX_AUCTIONS = 10 ** 12
 def add_format_args(p) -> None:
     p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
     p.add_argument("--out", metavar="FILE", help="write the output to FILE instead of standard output")
-
-
-def json_value(obj):
-    """JSON-safe for the command line: numpy scalars to Python, NaN (no value) to null, and an infinite value
-    to the string ``"inf"`` / ``"-inf"`` (JSON has no infinity, and null would read as "no value")."""
-    import numpy as np
-
-    if isinstance(obj, dict):
-        return {k: json_value(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_value(v) for v in obj]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        f = float(obj)
-        if math.isnan(f):
-            return None
-        return f if math.isfinite(f) else ("inf" if f > 0 else "-inf")
-    return obj
 
 
 def partial_line(done: int, requested: int) -> str:

@@ -23,6 +23,25 @@ def json_safe(obj):
     return obj
 
 
+def json_value(obj):
+    """JSON-safe for the command line: numpy scalars to Python, NaN (no value) to null, and an infinite value
+    to the string ``"inf"`` / ``"-inf"`` (JSON has no infinity, and null would read as "no value")."""
+    if isinstance(obj, dict):
+        return {k: json_value(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_value(v) for v in obj]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        if math.isnan(f):
+            return None
+        return f if math.isfinite(f) else ("inf" if f > 0 else "-inf")
+    return obj
+
+
 def write_atomic(path, text: str) -> None:
     """Write ``text`` to ``path`` atomically (``replace_atomic``)."""
     replace_atomic(path, lambda fh: fh.write(text))
