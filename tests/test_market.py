@@ -335,3 +335,40 @@ def test_identity_scan_finds_id_calls(tmp_path):
     sample.write_text("def solution(self, dist, n):\n    grid(dist)  # id(dist) in a comment\n"
                       "    key = (id(dist), float(n))\n    return key\n")
     assert _identity_calls(sample, tmp_path) == ["bargaining.py:3"]
+
+
+# ---------------------------------------------------------------- several classes, trade, partnership
+def test_several_classes_from_specs_and_pairs():
+    from distributions import parse_spec
+
+    a = Market.from_specs(["2*uniform:high=1", "1e6*exponential"])
+    b = Market.of((parse_spec("uniform:high=1"), 2), ("exponential", 1e6))
+    assert a == b and hash(a) == hash(b) and len(a.classes) == 2
+    assert a.classes[0].count == 2 and a.classes[1].count == 1_000_000 and a.n == 1_000_002
+    assert Market.from_specs(["uniform"]).classes[0].count == 1  # a bare spec is one buyer
+    with pytest.raises(InputError) as info:
+        a.dist
+    assert info.value.argument == "market"
+
+
+@pytest.mark.parametrize("specs", [["0*uniform"], ["2.5*uniform"], ["2*nope"], [""], [3]])
+def test_bad_buyer_specs_are_input_errors(specs):
+    with pytest.raises(InputError):
+        Market.from_specs(specs)
+
+
+def test_trade_and_partnership_markets():
+    from distributions import parse_spec
+
+    F, G = parse_spec("uniform"), parse_spec("exponential")
+    t = Market.trade(F, G)
+    assert t.dist == F and t.seller == G and t.n == 1 and t != Market.iid(F, 1)
+    p = Market.partnership(F, (0.7, 0.3))
+    assert p.n == 2 and p.shares == (0.7, 0.3) and p == Market.partnership(F, [0.7, 0.3])
+    for shares, match in (((0.7, 0.2), "sum to 1"), ((1.2, -0.2), ">= 0"), ((1.0,), "at least two"),
+                          ((0.5, float("nan"), 0.5), ">= 0")):
+        with pytest.raises(InputError, match=match) as info:
+            Market.partnership(F, shares)
+        assert info.value.argument == "shares"
+    with pytest.raises(TypeError):
+        Market.trade(F, "uniform")
