@@ -20,7 +20,8 @@ FORBIDDEN = {
     "simulator.core": ("simulator.cli", "simulator.paper", "simulator.families"),
     "simulator.families": ("simulator.cli", "simulator.paper"),
     "simulator.backends": ("simulator.cli", "simulator.paper"),
-    "simulator.paper": ("simulator.cli",),
+    "simulator.paper": ("simulator.cli", "simulator.studies"),
+    "simulator.studies": ("simulator.cli",),
 }
 
 

@@ -14,7 +14,7 @@ import sys
 
 #: subcommand modules, in the order of the command-line contract (docs/architecture.md) (cmd_frontier
 #: registers frontier and solve); missing ones are simply not offered
-SUBCOMMANDS = ("simulate", "analyze", "frontier", "demo", "trade", "redistribute", "bidding")
+SUBCOMMANDS = ("simulate", "analyze", "frontier", "demo", "trade", "redistribute", "bidding", "sweep", "run")
 
 
 def package_version() -> str:
