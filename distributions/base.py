@@ -151,16 +151,17 @@ class Distribution:
         return self.sf(x)
 
     def psi(self, x):
-        """Virtual value psi(v) = v - (1 - F(v)) / f(v) (Definition 2.2)."""
+        """Virtual value psi(v) = v - (1 - F(v)) / f(v) (Definition 2.2); 1 - F(v) is taken as ``sf`` (accurate in
+        the upper tail, where 1 - cdf rounds to 0: exponential values beyond ~37)."""
         x = np.asarray(x, dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return x - (1.0 - self.cdf(x)) / self.pdf(x)
+            return x - self.sf(x) / self.pdf(x)
 
     def phi(self, x):
-        """Hazard rate phi(v) = f(v) / (1 - F(v)) (Definition 2.2)."""
+        """Hazard rate phi(v) = f(v) / (1 - F(v)) (Definition 2.2; 1 - F as ``sf``, see ``psi``)."""
         x = np.asarray(x, dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return self.pdf(x) / (1.0 - self.cdf(x))
+            return self.pdf(x) / self.sf(x)
 
     # ------------------------------------------------------------------ summaries
     @property

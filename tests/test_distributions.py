@@ -329,3 +329,13 @@ def test_spec_round_trip():
         q = np.array([1e-9, 0.3, 0.7])
         assert np.allclose(again.v(q), d.v(q), rtol=1e-6), spec
     assert parse_spec("example42", n=1e30).n == 1e30
+
+
+def test_virtual_value_and_hazard_in_the_far_tail():
+    """psi(v) = v - 1/rate and phi = rate for exponential values where 1 - cdf rounds to 0 (v = 40, 300);
+    lomax(shape a): psi(v) = v - (1 + v)/a."""
+    d = parse_spec("exponential:rate=2")
+    np.testing.assert_allclose(d.psi([40.0, 300.0]), [39.5, 299.5], rtol=1e-14)
+    np.testing.assert_allclose(d.phi([40.0, 300.0]), [2.0, 2.0], rtol=1e-12)
+    lomax = parse_spec("lomax:shape=3")
+    np.testing.assert_allclose(lomax.psi([1e8]), [1e8 - (1 + 1e8) / 3], rtol=1e-12)
