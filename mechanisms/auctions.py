@@ -38,7 +38,31 @@ def check_units(m) -> int | None:
     return None if m is None else market_units(m)
 
 
-class SecondPrice(Mechanism):
+def several_classes(market) -> bool:
+    """A market of several buyer classes: the mechanisms below then run ``mechanisms.classes``."""
+    return isinstance(market, Market) and len(market.classes) > 1
+
+
+def class_rule(mech: Mechanism, market: Market):
+    """The mechanism's score auction on a several-class market (``mechanisms.classes.rule.ClassRule``)."""
+    from .classes.dispatch import class_rule as build
+
+    return build(mech, market)
+
+
+class ClassDispatch(Mechanism):
+    """A mechanism whose ``exact`` runs ``mechanisms.classes`` on a market of several buyer classes (exact
+    values in total and per class) and the i.i.d. code, unchanged, on one class."""
+
+    def exact(self, market: Market) -> Exact:
+        if several_classes(market):
+            from .classes.dispatch import class_exact
+
+            return class_exact(self, market)
+        return super().exact(market)
+
+
+class SecondPrice(ClassDispatch):
     """Second-price (Vickrey) auction with a reserve; with m units the VCG auction ((m+1)-th price, Lemma C.4).
 
     Interim allocation X̂'(q) = P[Bin(n-1, q) <= m-1] for q <= r = Pr[v >= reserve], 0 above; B = [reserve, ∞),
@@ -68,6 +92,8 @@ class SecondPrice(Mechanism):
         return float(dist.monopoly_reserve)
 
     def rule(self, market: Market) -> QuantileRule:
+        if several_classes(market):
+            return class_rule(self, market)
         market = self.market_for(market)
         dist = market.dist
         rho = self.reserve_for(dist)
@@ -75,7 +101,7 @@ class SecondPrice(Mechanism):
         return make_rule(market.m, r, rho, add_atom_pools(dist, r, []))
 
 
-class Lottery(Mechanism):
+class Lottery(ClassDispatch):
     """The item (m units) to uniformly random buyers, free: one pool [0, 1] bidding 0 with reserve 0.
 
     x = m/n, U = m E[v], Π = 0 even when the support starts above 0 (every type keeps x (v(1) - 0) extra, see
@@ -86,17 +112,23 @@ class Lottery(Mechanism):
         self.name = "lottery" if self.m in (None, 1) else f"buyer-offer:m={self.m}"
 
     def rule(self, market: Market) -> QuantileRule:
+        if several_classes(market):
+            return class_rule(self, market)
         return make_rule(self.market_for(market).m, 1.0, 0.0, [(0.0, 1.0, 0.0, math.inf)])
 
 
-class PostedPrice(Mechanism):
-    """Take-it-or-leave-it price for a single buyer (n = 1; Section 3.1): R(q) = q v(q) at q = Pr[v >= price]."""
+class PostedPrice(ClassDispatch):
+    """Take-it-or-leave-it price for a single buyer (n = 1; Section 3.1): R(q) = q v(q) at q = Pr[v >= price].
+    On a market of several classes: the price to every buyer, the units to uniformly random buyers among
+    those with v >= price (``mechanisms.classes.rules``)."""
 
     def __init__(self, price):
         self.price = check_price("price", price)
         self.name = f"posted:price={_fmt(self.price)}"
 
     def rule(self, market: Market) -> QuantileRule:
+        if several_classes(market):
+            return class_rule(self, market)
         market = self.market_for(market)
         if market.n != 1:
             raise InputError("n", f"a posted price is a single-buyer mechanism (n = 1), got n = {market.n}")

@@ -13,14 +13,13 @@ import math
 
 from distributions.market import Market
 
-from .auctions import check_units
-from .base import Mechanism
+from .auctions import ClassDispatch, check_units, class_rule, several_classes
 from .compile import rule_from_intervals
 from .ironing import Curve, iron
 from .rule import QuantileRule
 
 
-class LagrangianOptimal(Mechanism):
+class LagrangianOptimal(ClassDispatch):
     """M*_λ: maximises Π + λU (= λW + (1-λ)Π) over all BIC, IR, symmetric mechanisms (Proposition B.6)."""
 
     def __init__(self, lam: float = 0.0, m: int | None = None):
@@ -34,6 +33,8 @@ class LagrangianOptimal(Mechanism):
         return lagrangian_ironing(self.lam, self.market_for(market))
 
     def rule(self, market: Market) -> QuantileRule:
+        if several_classes(market):
+            return class_rule(self, market)
         return lagrangian_rule(self.lam, self.market_for(market))
 
 

@@ -1,6 +1,9 @@
 """Mechanism spec strings of the command line (``docs/architecture.md``).
 
     spa | spa:reserve=R | spa:reserve=monopoly | myerson | lottery | posted:price=P (n = 1)
+    spa:reserves=R1/R2/... | spa:reserves=monopoly | spa:reserves=best | spa:reserve=best
+                                               class-specific reserves (several buyer classes, one per
+                                               class; ``mechanisms.classes``), the best common reserve
     vcg:m=M | vcg:m=M,reserve=R | buyer-offer:m=M | myerson:m=M
     ivickrey:bids=PIECES[,reserve=R][,m=M]     PIECES: '/'-separated points 'b' and closed intervals 'lo-hi'
                                                (sorted, disjoint; 'inf' allowed as the top), e.g. 0-1/2/3-inf
@@ -19,7 +22,8 @@ from .auctions import ExAnteMixture, IndirectVickrey, Lottery, PostedPrice, Seco
 from .optimal import Myerson
 from distributions.errors import InputError
 
-ALLOWED = ("spa", "spa:reserve=R", "spa:reserve=monopoly", "myerson", "lottery", "posted:price=P", "vcg:m=M",
+ALLOWED = ("spa", "spa:reserve=R", "spa:reserve=monopoly", "spa:reserves=R1/R2", "spa:reserves=monopoly",
+           "spa:reserves=best", "spa:reserve=best", "myerson", "lottery", "posted:price=P", "vcg:m=M",
            "vcg:m=M,reserve=R", "buyer-offer:m=M", "ivickrey:bids=0-1/2/3-inf,reserve=R", "mix:0.3*spa+0.7*lottery",
            "ks", "nash", "cross-nash")
 _NUM = r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf"
@@ -99,6 +103,20 @@ def _mixture(body: str, market):
     return ExAnteMixture(comps)
 
 
+def _class_reserves(kw):
+    """spa:reserves=R1/R2/... | monopoly | best, spa:reserve=best (several buyer classes)."""
+    from .classes.dispatch import ClassReserveSecondPrice
+
+    if "reserves" in kw and "reserve" in kw:
+        raise InputError("reserves", "give either reserve= (anonymous) or reserves= (one per class), not both")
+    if "reserve" in kw:
+        return ClassReserveSecondPrice("best-common")
+    text = kw["reserves"].strip().lower()
+    if text in ("monopoly", "best"):
+        return ClassReserveSecondPrice(text)
+    return ClassReserveSecondPrice([_number("reserves", part) for part in text.split("/")])
+
+
 def parse_mechanism(spec: str, market: Market | None = None):
     """Build a Mechanism from a spec string (module doc). ``market`` lets a posted price check n = 1 early."""
     if not isinstance(spec, str) or not spec.strip():
@@ -106,8 +124,10 @@ def parse_mechanism(spec: str, market: Market | None = None):
     name, _, body = spec.strip().partition(":")
     name = name.strip().lower()
     if name == "spa":
-        kw = _params(name, body, ("reserve",))
+        kw = _params(name, body, ("reserve", "reserves"))
         res = kw.get("reserve", "0")
+        if "reserves" in kw or res.lower() == "best":
+            return _class_reserves(kw)
         return SecondPrice("monopoly" if res.lower() == "monopoly" else _number("reserve", res))
     if name == "vcg":
         kw = _params(name, body, ("m", "reserve"))
@@ -124,7 +144,7 @@ def parse_mechanism(spec: str, market: Market | None = None):
         kw = _params(name, body, ("price",))
         if "price" not in kw:
             raise InputError("price", "posted needs a price, e.g. posted:price=0.7")
-        if market is not None and market.n != 1:
+        if market is not None and market.n != 1 and len(market.classes) == 1:
             raise InputError("n", f"posted:price=P is a single-buyer mechanism (n = 1), got n = {market.n}")
         return PostedPrice(_number("price", kw["price"]))
     if name == "ivickrey":
@@ -136,6 +156,11 @@ def parse_mechanism(spec: str, market: Market | None = None):
         return _mixture(body, market)
     if name in ("ks", "nash", "cross-nash"):
         from .bargaining import BargainingMechanism
+
+        if market is not None and len(market.classes) > 1:
+            from .classes.frontier import class_bargaining
+
+            return class_bargaining(name, _units(_params(name, body, ("m",))))
 
         return BargainingMechanism(name, _units(_params(name, body, ("m",))))
     raise InputError("mechanism", f"unknown mechanism {name!r}; allowed: " + ", ".join(ALLOWED))

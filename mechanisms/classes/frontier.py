@@ -1,0 +1,183 @@
+"""The Pareto frontier of (revenue Π, buyers' surplus U) on a market of several classes, and its KS point.
+
+Every extreme point maximises Π + λU = Σ_k n_k ∫ x_k dR_λ,k over all BIC, IR mechanisms, R_λ,k = λ V_k +
+(1-λ) R_k (the paper's Proposition B.6 per class; textbook (5.12) with ψ_k replaced by the derivative of
+R_λ,k): pointwise, the unit goes to the highest ironed per-class score λ v + (1-λ) ψ̄_k when it is >= 0
+(``rules.lagrangian_rule``; ties within a pool at random). Weights θ = λ / (1 + λ) in [0, 1); the extreme points
+are found by the same dichotomy on supporting lines as the one-class ``mechanisms.frontier``, and between two
+of them the frontier is the chord (ex-ante mixtures). KS (the paper's Definition 4.1): the frontier point with
+Π/Π* = U/U*, Π* = Myerson's revenue (θ = 0), U* the surplus of θ = 1 - 1e-9.
+
+Nash solutions weigh the utilities of identical buyers (the paper's Sections 4-5); for several classes there is
+no definition that reduces to the paper's, so they are refused with an ``InputError``.
+"""
+from __future__ import annotations
+
+import functools
+import heapq
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from distributions.errors import InputError
+from distributions.market import Market
+
+from ..base import Mechanism
+from ..frontier import THETA_MAX
+
+
+@dataclass
+class ClassPoint:
+    """An extreme point: weight θ (λ = θ/(1-θ)) and the exact values of M*_λ (``ClassesExact``)."""
+
+    theta: float
+    exact: object
+
+    @property
+    def lam(self) -> float:
+        return math.inf if self.theta >= 1 else self.theta / (1.0 - self.theta)
+
+    @property
+    def revenue(self) -> float:
+        return self.exact.revenue
+
+    @property
+    def surplus(self) -> float:
+        return self.exact.surplus
+
+    def objective(self, theta: float) -> float:
+        return (1.0 - theta) * self.revenue + theta * self.surplus
+
+
+def lagrangian_point(market: Market, theta: float) -> ClassPoint:
+    """M*_θ on the market and its exact values."""
+    from ..optimal import LagrangianOptimal
+
+    lam = math.inf if theta >= 1.0 else theta / (1.0 - theta)
+    return ClassPoint(float(theta), LagrangianOptimal(lam).exact(market))
+
+
+class ClassFrontier:
+    """The (Π, U) frontier of a several-class market (one unit): extreme points sorted by surplus."""
+
+    def __init__(self, market: Market, tol: float = 1e-7, max_points: int = 60):
+        if not isinstance(market, Market):
+            raise InputError("market", f"expected a Market, got {type(market).__name__}")
+        if market.m != 1:
+            raise InputError("m", f"the frontier of several classes is computed for one unit, got m = {market.m}")
+        if not (tol > 0 and math.isfinite(tol)):
+            raise InputError("tol", f"must be a positive number, got {tol!r}")
+        self.market, self.tol, self.max_points = market, float(tol), int(max_points)
+        left, right = lagrangian_point(market, 0.0), lagrangian_point(market, THETA_MAX)
+        self.revenue_max, self.surplus_max = left.revenue, right.surplus
+        self.scale = max(abs(self.revenue_max), abs(self.surplus_max), 1e-300)
+        self.converged = True
+        self.points = self._clean(self._search(left, right))
+
+    def _search(self, left: ClassPoint, right: ClassPoint) -> list[ClassPoint]:
+        """Split the segment whose chord lies farthest below the supporting-line optimum first."""
+        out, heap, tie, evals = [left, right], [], 0, 2
+
+        def push(a, b):
+            nonlocal tie, evals
+            d_pi, d_u = a.revenue - b.revenue, b.surplus - a.surplus
+            if d_pi <= 0 or d_u <= 0:
+                return
+            theta = d_pi / (d_pi + d_u)
+            mid = lagrangian_point(self.market, min(max(theta, a.theta), b.theta))
+            evals += 1
+            gain = mid.objective(theta) - a.objective(theta)
+            if a.surplus < mid.surplus < b.surplus and gain > self.tol * self.scale:
+                tie += 1
+                heapq.heappush(heap, (-gain, tie, a, mid, b))
+
+        push(left, right)
+        while heap and evals < self.max_points:
+            _, _, a, mid, b = heapq.heappop(heap)
+            out.append(mid)
+            push(a, mid)
+            push(mid, b)
+        self.converged = not heap
+        self.gap = -heap[0][0] if heap else 0.0  # the largest chord error left (<= tol * scale when converged)
+        return out
+
+    def _clean(self, pts: list[ClassPoint]) -> list[ClassPoint]:
+        """Sorted by surplus, dominated and repeated points dropped."""
+        keep: list[ClassPoint] = []
+        for p in sorted(pts, key=lambda p: (p.surplus, -p.revenue)):
+            while keep and p.revenue >= keep[-1].revenue - 1e-12 * self.scale:
+                keep.pop()
+            keep.append(p)
+        return keep
+
+    def revenue_at(self, U: float) -> float:
+        """Π(U) on the piecewise-linear frontier, U in [U(Myerson), U*]."""
+        us = np.array([p.surplus for p in self.points])
+        pis = np.array([p.revenue for p in self.points])
+        if not (us[0] - 1e-12 * self.scale <= U <= us[-1] + 1e-12 * self.scale):
+            raise InputError("U", f"must lie in [{us[0]:.6g}, {us[-1]:.6g}], got {U:.6g}")
+        return float(np.interp(U, us, pis))
+
+    def ks(self) -> dict:
+        """The KS point: Π/Π* = U/U* on the frontier (a mixture of two extreme points with probability ν)."""
+        f = [p.revenue / self.revenue_max - p.surplus / self.surplus_max for p in self.points]
+        for i in range(len(self.points) - 1):
+            if f[i] >= 0 >= f[i + 1]:
+                a, b = self.points[i], self.points[i + 1]
+                nu = f[i] / (f[i] - f[i + 1]) if f[i] != f[i + 1] else 0.0
+                pi = (1 - nu) * a.revenue + nu * b.revenue
+                u = (1 - nu) * a.surplus + nu * b.surplus
+                return {"revenue": pi, "surplus": u, "ratio": pi / self.revenue_max, "nu": nu,
+                        "lambda_low": a.lam, "lambda_high": b.lam}
+        raise InputError("market", "KS: no frontier segment crosses Π/Π* = U/U*")
+
+
+@functools.lru_cache(maxsize=32)
+def class_frontier(market: Market) -> ClassFrontier:
+    """The frontier that ``ClassKS`` uses (tol 1e-5 of max(Π*, U*), at most 24 Lagrangian optima), cached by
+    the market's value."""
+    return ClassFrontier(market, tol=1e-5, max_points=24)
+
+
+class ClassKS(Mechanism):
+    """The KS solution's mechanism on a several-class market: an ex-ante mixture of two M*_λ."""
+
+    def __init__(self, m: int | None = None):
+        if m not in (None, 1):
+            raise InputError("m", f"KS on several buyer classes is computed for one unit, got m = {m}")
+        self.m = None
+        self.name = "ks"
+
+    def components(self, market: Market):
+        from ..optimal import LagrangianOptimal
+
+        sol = class_frontier(market).ks()
+        return [(1.0 - sol["nu"], LagrangianOptimal(sol["lambda_low"])),
+                (sol["nu"], LagrangianOptimal(sol["lambda_high"]))]
+
+    def rule(self, market: Market):
+        from ..auctions import ExAnteMixture
+
+        if len(market.classes) == 1:
+            from ..bargaining import BargainingMechanism
+
+            return BargainingMechanism("ks").rule(market)
+        return ExAnteMixture(self.components(market)).rule(market)
+
+    def exact(self, market: Market):
+        from ..auctions import ExAnteMixture
+
+        if len(market.classes) == 1:
+            from ..bargaining import BargainingMechanism
+
+            return BargainingMechanism("ks").exact(market)
+        return ExAnteMixture(self.components(market)).exact(market)
+
+
+def class_bargaining(kind: str, m: int | None = None) -> Mechanism:
+    """The bargaining solution ``kind`` on several classes: KS; Nash solutions are refused (module doc)."""
+    if kind == "ks":
+        return ClassKS(m)
+    raise InputError("mechanism", f"{kind} is defined for identical buyers (the paper's Nash product weighs "
+                                  f"each buyer's utility); on several buyer classes use ks")
