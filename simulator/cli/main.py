@@ -82,7 +82,8 @@ FLAG_OF = {**dict.fromkeys(("dist", "market", "mixture", "q", "shape", "scale", 
                            "--mechanism"),
            "n": "--n", "m": "--m", "samples": "--samples", "seed": "--seed", "mode": "--mode",
            "precision": "--precision", "confidence": "--confidence", "backend": "--backend",
-           "scheduler": "--scheduler", "solution": "--solution", "shares": "--shares", "buyers": "--buyers"}
+           "scheduler": "--scheduler", "solution": "--solution", "shares": "--shares", "buyers": "--buyers",
+           "buyer": "--buyer", "seller": "--seller"}
 
 
 def error_line(command: str, exc) -> str:
