@@ -4,7 +4,9 @@ The families beyond i.i.d. single-item auctions (bid-based formats, two-sided tr
 a mechanism by a vectorised ex-post rule: draws in, one number per draw and metric out. ``simulate_draws``
 runs such a rule over fixed chunks: chunk i draws from ``default_rng(SeedSequence(seed, spawn_key=(i,)))``, the
 chunk sizes depend only on (samples, chunk), and the summaries (``accumulate.Moments``, plus the minimum and
-maximum of every metric over every draw) merge in chunk order: same seed, same numbers. Ctrl-C keeps the chunks
+maximum of every metric over every draw) merge in chunk order: same seed, same numbers. Co-moments are kept
+between rows of the same metric only (``paired``: mechanism a against b on one metric;
+``kernels.moments.pair_comoments``). Ctrl-C keeps the chunks
 finished so far (``partial``). The rows follow the output contract of ``result.SimulationResult``: a normal CI
 and z only where the CI is valid (``ci_note`` says why not: too few samples, or a reason the caller gives, such
 as a heavy tail), no NaN, +inf kept as inf.
@@ -125,7 +127,8 @@ class DrawResult:
         return frame.astype({c: float for c in FRAME_COLUMNS[2:-2] if c != "samples"})
 
     def paired(self, a: str, b: str, metric: str) -> dict:
-        """Paired difference a - b of one metric on the same draws, with its CI where both rows have one."""
+        """Paired difference a - b of one metric on the same draws, with its CI where both rows have one (the
+        co-moments of rows of the same metric are kept, module doc)."""
         ia, ib = self._index(a, metric), self._index(b, metric)
         est, err = self.moments.difference(0, ia, ib)
         note = self.ci_note(a, metric) or self.ci_note(b, metric)
@@ -174,10 +177,24 @@ def _flatten(out, size: int, keys=None) -> tuple[list, np.ndarray]:
     return found, np.column_stack(cols) if cols else np.zeros((size, 0))
 
 
-def _summary(x: np.ndarray):
+def same_metric_pairs(keys) -> tuple[np.ndarray, np.ndarray]:
+    """The (i, j), j <= i, of keys with the same metric: the co-moments that paired differences use."""
+    pairs = [(i, j) for i, (_, a) in enumerate(keys) for j, (_, b) in enumerate(keys[:i + 1]) if a == b]
+    return np.array([p[0] for p in pairs], dtype=np.int64), np.array([p[1] for p in pairs], dtype=np.int64)
+
+
+def _summary(x: np.ndarray, pairs):
+    """The chunk's mean (1, K) and co-moments (1, K, K), the latter only between keys of the same metric."""
+    from ..kernels.moments import pair_comoments
+
     mean = x.mean(axis=0)
-    d = x - mean
-    return mean[None, :], (d.T @ d)[None, :, :]
+    d = np.ascontiguousarray(x - mean)
+    first, second = pairs
+    comoment = np.zeros((1, x.shape[1], x.shape[1]))
+    values = pair_comoments(d, first, second)
+    comoment[0, first, second] = values
+    comoment[0, second, first] = values
+    return mean[None, :], comoment
 
 
 def _check(samples, seed, chunk, confidence) -> tuple[int, int, int]:
@@ -208,8 +225,9 @@ def simulate_draws(outcome, *, samples: int, seed: int = 0, exact: dict | None =
             keys, x = _flatten(outcome(rng, size), size, keys)
             if moments is None:
                 moments = Moments.empty(1, len(keys))
+                pairs = same_metric_pairs(keys)
                 low, high = np.full(len(keys), np.inf), np.full(len(keys), -np.inf)
-            mean, comoment = _summary(x)
+            mean, comoment = _summary(x, pairs)
             moments.merge(size, mean, comoment)
             low, high = np.minimum(low, x.min(axis=0)), np.maximum(high, x.max(axis=0))
             if bar is not None:
