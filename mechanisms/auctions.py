@@ -61,6 +61,14 @@ class ClassDispatch(Mechanism):
             return class_exact(self, market)
         return super().exact(market)
 
+    def interim(self, market: Market, q):
+        """x(q); on several classes an array with one row x_k(q) per class (q in class k's quantiles)."""
+        if several_classes(market):
+            from .classes.dispatch import class_interim
+
+            return class_interim(self, market, q)
+        return super().interim(market, q)
+
 
 class SecondPrice(ClassDispatch):
     """Second-price (Vickrey) auction with a reserve; with m units the VCG auction ((m+1)-th price, Lemma C.4).

@@ -186,7 +186,7 @@ def test_specs_and_errors(two):
         SecondPrice("monopoly").exact(two)
     assert err.value.argument == "reserve"
     with pytest.raises(InputError) as err:
-        SecondPrice(0.0, m=2).exact(Market.of((U1, 2), (U2, 2)))
+        SecondPrice(0.0, m=5).exact(Market.of((U1, 2), (U2, 2)))  # more units than buyers
     assert err.value.argument == "m"
     with pytest.raises(InputError):
         IndirectVickrey([0.5]).exact(two)
@@ -195,3 +195,226 @@ def test_specs_and_errors(two):
     assert "several buyer classes" in str(err.value)
     one = Market.iid(U1, 2)
     assert parse_mechanism("spa:reserves=monopoly").exact(one).revenue == SecondPrice("monopoly").exact(one).revenue
+
+
+# ------------------------------------------------------------------ m units (VCG, Myerson, lottery, posted price)
+def binomial_sum_pmf(pairs, J):
+    """P(Σ Bin(n_l, p_l) = j), j < J, by convolving the binomials' pmfs (scipy's, independent of the code)."""
+    from scipy import stats
+
+    out = np.zeros(J)
+    out[0] = 1.0
+    for n, p in pairs:
+        out = np.convolve(out, stats.binom.pmf(np.arange(J), n, p))[:J]
+    return out
+
+
+def at_most(pairs, j):
+    return binomial_sum_pmf(pairs, j + 1).sum()
+
+
+def expected_min(pairs, m):
+    """E[min(m, N)] = Σ_{i<m} P(N > i) for N = Σ Bin(n_l, p_l)."""
+    return sum(1.0 - at_most(pairs, i) for i in range(m))
+
+
+@pytest.mark.parametrize("spec", [U1, "exponential", "discrete:values=1/2/3,probs=0.2/0.3/0.5"])
+def test_split_class_equals_iid_m_units(spec):
+    iid, split = Market.iid(spec, 5, m=2), Market.of((spec, 2), (spec, 3), m=2)
+    cases = [(SecondPrice(0.0), second_price_rule(split, [0.0, 0.0])),
+             (SecondPrice(0.7), second_price_rule(split, [0.7, 0.7])),
+             (Lottery(), lottery_rule(split)), (Myerson(), lagrangian_rule(split, 0.0))]
+    for mech, rule in cases:
+        a, raw = mech.exact(iid), exact_classes(rule, split)  # the i.i.d. vcg:m=2 code against the class engine
+        for key in ("revenue", "surplus", "welfare", "sold"):
+            assert getattr(raw, key) == pytest.approx(getattr(a, key), rel=1e-9, abs=1e-12), (mech.name, key)
+        shares = [r["win_probability"] for r in raw.per_class]
+        assert shares[1] == pytest.approx(1.5 * shares[0], rel=1e-9)
+    if spec == U1:  # closed forms: VCG earns 2 E[v_(3:5)] = 2 (3/6); the welfare is E[v_(1:5) + v_(2:5)] = 9/6
+        e = exact_classes(second_price_rule(split, [0.0, 0.0]), split)
+        assert (e.revenue, e.welfare, e.sold) == pytest.approx((1.0, 1.5, 2.0), rel=1e-12)
+
+
+def test_split_huge_classes_m_units():
+    spec = "exponential"
+    iid, split = Market.iid(spec, 3e30, m=3), Market.of((spec, 1e30), (spec, 2e30), m=3)
+    for mech, rule in [(SecondPrice(0.0), second_price_rule(split, [0.0, 0.0])),
+                       (Myerson(), lagrangian_rule(split, 0.0))]:
+        a, raw = mech.exact(iid), exact_classes(rule, split)
+        # exponential spacings: v_(j) - v_(j+1) ~ Exp(mean 1/j), so U = Σ_{j<=3} E[v_(j) - v_(4)] = 3 (VCG)
+        if mech.name == "spa":
+            assert raw.surplus == pytest.approx(1 + 1 / 2 + 1 / 3 + (1 / 2 + 1 / 3) + 1 / 3, rel=1e-12)
+        for key in ("revenue", "surplus", "welfare", "sold"):
+            assert getattr(raw, key) == pytest.approx(getattr(a, key), rel=1e-12), (mech.name, key)
+
+
+def test_bounded_classes_surplus_without_cancellation():
+    # 1e6 U[0,1] + 2e6 U[0,1] buyers: U = E[v_(1) - v_(2)] = 1/(n+1), no W - Π cancellation (W, Π ~ 1)
+    n = 3e6
+    split = Market.of((U1, 1e6), (U1, 2e6))
+    e = exact_classes(second_price_rule(split, [0.0, 0.0]), split)
+    assert e.surplus == pytest.approx(1 / (n + 1), rel=1e-9)
+    # values near the top are doubles 1 - p: Q = 1 - v carries ~1e-16 / p ~ 3e-10 relative rounding at the
+    # p ~ 1/n that matter, which shows at ~1e-11 in Π (``check_resolution`` refuses where it would be O(1))
+    assert e.revenue == pytest.approx((n - 1) / (n + 1), rel=3e-11)
+    with pytest.raises(InputError) as err:  # values of two huge classes crowding the same top: refused
+        SecondPrice(0.0).exact(Market.of((U1, 1e30), ("uniform:low=0.5,high=1", 1e30)))
+    assert err.value.argument == "buyers"
+    # a huge weak class under a strong one: weak wins iff the 3 strong are below 1, and then its surplus is
+    # E[v_(1) - v_(2)] of the 1e30 weak ones
+    e = SecondPrice(0.0).exact(Market.of((U1, 1e30), (U2, 3)))
+    assert e.per_class[0]["win_probability"] == pytest.approx(1 / 8, rel=1e-12)
+    assert e.per_class[0]["surplus"] == pytest.approx(1 / 8 / (1e30 + 1), rel=1e-9)
+
+
+def _uniform_pairs(v, others, reserves=(0.0, 0.0), psi=False):
+    """(count, Pr[above]) for the other buyers of U[0,1] / U[0,2] against value v (or virtual value v)."""
+    out = []
+    for (n, high), rho in zip(others, reserves):
+        if psi:  # ψ = 2v - high: Pr[ψ > t] = Pr[v > (t + high) / 2]
+            p = min(max(1 - (v + high) / (2 * high), 0.0), 1.0)
+        else:
+            p = min(max(1 - max(v, rho) / high, 0.0), 1.0)
+        out.append((n, p))
+    return out
+
+
+def test_distinct_uniforms_m2_closed_forms():
+    """2 buyers U[0,1] and 3 buyers U[0,2], m = 2: per buyer revenue E[ψ_k x_k], welfare E[v x_k], surplus
+    ∫ x_k (1 - F_k) (the payment identity), x_k(v) = P(at most one other above)."""
+    m = 2
+    mk = Market.of((U1, 2), (U2, 3), m=m)
+    highs, counts = (1.0, 2.0), (2, 3)
+
+    def others(k):
+        return [(counts[l] - (l == k), highs[l]) for l in range(2)]
+
+    def check(e, reserves, psi=False, rtol=1e-9):
+        for k in range(2):
+            h = highs[k]
+            lo = h / 2 if psi else reserves[k]
+            x = lambda v: at_most(_uniform_pairs(2 * v - h if psi else v, others(k), reserves, psi), m - 1)  # noqa
+            pts = sorted({p for p in (*reserves, 0.5, 1.0, 1.5) if lo < p < h})
+            rev = counts[k] * quad(lambda v: (2 * v - h) * x(v) / h, lo, h, points=pts)
+            wel = counts[k] * quad(lambda v: v * x(v) / h, lo, h, points=pts)
+            sur = counts[k] * quad(lambda v: x(v) * (1 - v / h), lo, h, points=pts)
+            win = counts[k] * quad(lambda v: x(v) / h, lo, h, points=pts)
+            row = e.per_class[k]
+            assert row["revenue"] == pytest.approx(rev, rel=rtol), (k, "revenue")
+            assert row["welfare"] == pytest.approx(wel, rel=rtol), (k, "welfare")
+            assert row["surplus"] == pytest.approx(sur, rel=rtol), (k, "surplus")
+            assert row["win_probability"] == pytest.approx(win, rel=rtol), (k, "wins")
+
+    check(SecondPrice(0.0).exact(mk), (0.0, 0.0))
+    check(SecondPrice(0.6).exact(mk), (0.6, 0.6))
+    check(ClassReserveSecondPrice([0.5, 1.0]).exact(mk), (0.5, 1.0))
+    my = Myerson().exact(mk)
+    check(my, (0.0, 0.0), psi=True)
+    # (5.16) with m units: E[Σ of the m highest positive ψ] = ∫_0^∞ E[min(m, #{ψ > t})] dt
+    total = quad(lambda t: expected_min([(2, max(1 - t, 0) / 2), (3, max(2 - t, 0) / 4)], m), 0.0, 2.0, points=[1.0])
+    assert my.revenue == pytest.approx(total, rel=1e-10)
+    # VCG revenue = m E[(m+1)-th highest value] = m ∫ P(at least m + 1 values above t) dt
+    vcg = quad(lambda t: 1 - at_most([(2, max(1 - t, 0)), (3, 1 - t / 2)], m), 0.0, 2.0, points=[1.0])
+    assert SecondPrice(0.0).exact(mk).revenue == pytest.approx(m * vcg, rel=1e-10)
+    lot = Lottery().exact(mk)
+    assert (lot.revenue, lot.welfare, lot.sold) == pytest.approx((0.0, 0.4 * (2 * 0.5 + 3 * 1.0), 2.0), abs=1e-12)
+    p = 0.8  # posted price: N ~ Bin(2, 0.2) + Bin(3, 0.6) buyers at or above p, min(2, N) units sold at p
+    pmf = binomial_sum_pmf([(2, 0.2), (3, 0.6)], 6)
+    post = PostedPrice(p).exact(mk)
+    assert post.revenue == pytest.approx(p * sum(min(j, 2) * q for j, q in enumerate(pmf)), rel=1e-12)
+    share1 = sum(min(1.0, 2 / (j + 1)) * q for j, q in enumerate(binomial_sum_pmf([(1, 0.2), (3, 0.6)], 5)))
+    assert post.per_class[0]["welfare"] == pytest.approx(2 * 0.2 * 0.9 * share1, rel=1e-12)
+
+
+def test_distinct_uniforms_m2_monte_carlo():
+    """The ex-post rule itself, 1e6 draws: VCG with reserves 0.5 / 1 (winners pay max(own reserve, the third
+    highest participating value)) and Myerson (winners pay ψ_k^{-1}(max(0, third highest ψ)))."""
+    rng = np.random.default_rng(20261130)
+    size = 1_000_000
+    v = np.hstack([rng.uniform(0, 1, (size, 2)), rng.uniform(0, 2, (size, 3))])
+    rho = np.array([0.5, 0.5, 1.0, 1.0, 1.0])
+    highs = np.array([1.0, 1.0, 2.0, 2.0, 2.0])
+    rows = np.arange(size)[:, None]
+
+    def run(score, price_of):
+        order = np.argsort(-score, axis=1)
+        top, third = order[:, :2], score[rows[:, 0], order[:, 2]]
+        win = np.zeros_like(v, dtype=bool)
+        win[rows, top] = np.isfinite(score[rows, top])
+        pay = np.where(win, price_of(np.where(np.isfinite(third), third, -np.inf)[:, None]), 0.0)
+        return win, pay
+
+    bids = np.where(v >= rho, v, -np.inf)
+    win, pay = run(bids, lambda t: np.maximum(t, rho))
+    e = ClassReserveSecondPrice([0.5, 1.0]).exact(Market.of((U1, 2), (U2, 3), m=2))
+    psi = np.where(2 * v - highs >= 0, 2 * v - highs, -np.inf)
+    win2, pay2 = run(psi, lambda t: (np.maximum(t, 0.0) + highs) / 2)
+    my = Myerson().exact(Market.of((U1, 2), (U2, 3), m=2))
+    for (w, p), ex in (((win, pay), e), ((win2, pay2), my)):
+        for k, cols in enumerate((slice(0, 2), slice(2, 5))):
+            for draws, key in ((p[:, cols].sum(1), "revenue"), (w[:, cols].sum(1), "win_probability"),
+                               ((w * v - p)[:, cols].sum(1), "surplus")):
+                z = (draws.mean() - ex.per_class[k][key]) / (draws.std() / math.sqrt(size))
+                assert abs(z) < 4, (key, k, z)
+
+
+def test_weak_and_strong_exponentials_m2():
+    n1, n2, a2, m = 1e6, 3, 1 / 3, 2
+    mk = Market.of(("exponential", n1), (f"exponential:rate={a2!r}", n2), m=m)
+    pts = [5, 10, 13, 14, 15, 20, 30, 60]
+
+    def above(t, shift=0.0):  # Pr[v > t] (shift = 1: Pr[ψ > t], ψ = v - 1/a)
+        return [(n1, math.exp(-t - shift)), (n2, math.exp(-a2 * t - shift))]
+
+    vcg = quad(lambda t: 1 - at_most(above(t), m), 0, 200, points=pts)  # E[v_(3)]
+    welfare = quad(lambda t: expected_min(above(t), m), 0, 200, points=pts)
+    e = SecondPrice(0.0).exact(mk)
+    assert e.revenue == pytest.approx(m * vcg, rel=1e-9)
+    assert e.welfare == pytest.approx(welfare, rel=1e-9)
+    strong = quad(lambda t: n2 * a2 * math.exp(-a2 * t) * at_most([(n1, math.exp(-t)), (n2 - 1, math.exp(-a2 * t))],
+                                                                 m - 1), 0, 200, points=pts)
+    assert e.per_class[1]["win_probability"] == pytest.approx(strong, rel=1e-9)
+    my = quad(lambda t: expected_min(above(t, 1.0), m), 0, 200, points=pts)
+    assert Myerson().exact(mk).revenue == pytest.approx(my, rel=1e-9)
+
+
+def test_interim_per_class():
+    q = np.array([0.05, 0.3, 0.5, 0.7, 0.95])
+    one = Market.of((U1, 1), (U2, 1))
+    x = Myerson().interim(one, q)  # (5.14): buyer 1 wins iff ψ1 >= max(ψ2, 0), ψ1 = 2v - 1, ψ2 = 2v - 2
+    v1, v2 = 1 - q, 2 * (1 - q)
+    assert x[0] == pytest.approx(np.where(v1 >= 0.5, np.minimum(v1 + 0.5, 2) / 2, 0), abs=1e-12)
+    assert x[1] == pytest.approx(np.where(v2 >= 1, np.minimum(v2 - 0.5, 1), 0), abs=1e-12)
+    mk = Market.of((U1, 2), (U2, 3), m=2)
+    x = ClassReserveSecondPrice([0.5, 1.0]).interim(mk, q)
+    for k, (h, rho) in enumerate(((1.0, 0.5), (2.0, 1.0))):
+        others = [(2 - (k == 0), 1.0), (3 - (k == 1), 2.0)]
+        ref = [at_most(_uniform_pairs(h * (1 - qi), others, (0.5, 1.0)), 1) if h * (1 - qi) >= rho else 0.0
+               for qi in q]
+        assert x[k] == pytest.approx(ref, abs=1e-12)
+    e = ClassReserveSecondPrice([0.5, 1.0]).exact(mk)  # n_k ∫_0^{1/2} x_k dq is the class's win probability
+    nodes, weights = np.polynomial.legendre.leggauss(20)  # x_k is a polynomial of degree <= 4 on (0, 1/2]
+    x = ClassReserveSecondPrice([0.5, 1.0]).interim(mk, 0.25 * (nodes + 1))
+    for k, count in enumerate((2, 3)):
+        assert count * 0.25 * (x[k] @ weights) == pytest.approx(e.per_class[k]["win_probability"], rel=1e-10)
+    assert Lottery().interim(mk, q) == pytest.approx(np.full((2, 5), 0.4), rel=1e-12)
+    # posted price 0.8: among those above it (Bin(1, 0.2) + Bin(3, 0.6) others) 2 units at random
+    x = PostedPrice(0.8).interim(mk, q)
+    share1 = sum(min(1.0, 2 / (j + 1)) * p for j, p in enumerate(binomial_sum_pmf([(1, 0.2), (3, 0.6)], 5)))
+    share2 = sum(min(1.0, 2 / (j + 1)) * p for j, p in enumerate(binomial_sum_pmf([(2, 0.2), (2, 0.6)], 5)))
+    assert x[0] == pytest.approx([share1, 0, 0, 0, 0], rel=1e-12)
+    assert x[1] == pytest.approx([share2, share2, share2, 0, 0], rel=1e-12)
+
+
+def test_counting_huge_classes():
+    """P(Σ Bin(N_l, Q_l) = j) in logs: Bin(1e30, 1e-30) is Poisson(1) to ~1e-30, convolved with Bin(2, 1/2)."""
+    from scipy import stats
+
+    from mechanisms.classes.counting import exactly, fewer_than
+
+    ref = np.convolve(stats.poisson.pmf(np.arange(4), 1.0), stats.binom.pmf(np.arange(4), 2, 0.5))[:4]
+    got = [float(exactly(j, [1e30, 2], [1e-30, 0.5])) for j in range(4)]
+    assert got == pytest.approx(ref, rel=1e-13)
+    assert float(fewer_than(3, [1e30, 2], [1e-30, 0.5])) == pytest.approx(ref[:3].sum(), rel=1e-13)
+    assert float(fewer_than(2, [0, 3], [0.5, 1.0])) == 0.0  # 3 others, all above
+    assert float(exactly(3, [0, 3], [0.5, 1.0])) == pytest.approx(1.0, rel=1e-14)

@@ -3,7 +3,8 @@
 The LP (written here, importing nothing from ``mechanisms``): one buyer per class, interim allocations x_k
 piecewise constant on a quantile grid, non-increasing, in [0, 1], and Border's condition for asymmetric buyers
 on every pair of top sets: ∫_0^{a_1} x_1 + ∫_0^{a_2} x_2 <= 1 - (1 - a_1)(1 - a_2). Its objective
-(1-θ)Π + θU = Σ_k ∫ x_k dC_k, C_k = θ V_k + (1 - 2θ) R_k (Π = ∫ x dR, U = ∫ x dS, S = V - R; textbook §5.2).
+(1-θ)Π + θU = Σ_k ∫ x_k dC_k, C_k = θ V_k + (1 - 2θ) R_k (Π = ∫ x dR, U = ∫ x dS, S = V - R;
+textbook §5.2).
 A grid optimum is a lower bound of the true optimum that converges as the grid is refined.
 """
 from __future__ import annotations
@@ -86,7 +87,8 @@ def test_frontier_and_ks_two_uniforms():
     mech = parse_mechanism("ks", market)
     e = mech.exact(market)
     assert (e.revenue, e.surplus) == pytest.approx((ks["revenue"], ks["surplus"]), rel=1e-12)
-    # an inner approximation within its reported gap: at the weight of the KS segment's chord, M*_θ is not above the chord
+    # an inner approximation within its reported gap: at the weight of the KS segment's chord, M*_θ is not
+    # above the chord
     a = next(p for p in fr.points if p.lam == ks["lambda_low"])
     b = next(p for p in fr.points if p.lam == ks["lambda_high"])
     theta = (a.revenue - b.revenue) / ((a.revenue - b.revenue) + (b.surplus - a.surplus))
@@ -96,3 +98,31 @@ def test_frontier_and_ks_two_uniforms():
     assert Myerson().exact(market).revenue == fr.revenue_max
     with pytest.raises(InputError):
         parse_mechanism("cross-nash", market)
+
+
+def test_ks_two_uniforms_against_closed_form():
+    """For λ <= 1 M*_λ on U[0,1] and U[0,2] scores (2-λ) v - (1-λ) h_k (no ironing): with δ = (1-λ)/(2-λ)
+    buyer 1 takes part above δ and wins when v_2 < v_1 + δ; buyer 2 above 2δ and wins when v_1 < v_2 - δ.
+    Π = Σ E[ψ_k x_k], U = Σ ∫ x_k (1 - F_k) (textbook (5.12) and the payment identity); KS solves
+    Π(δ)/Π* = U(δ)/U*, Π* = 31/48, U* = 1."""
+    from scipy import integrate as si
+    from scipy import optimize as so
+
+    def q(f, a, b, points=None):
+        return si.quad(f, a, b, points=points, epsabs=1e-15, epsrel=1e-13)[0]
+
+    def values(d):
+        pi = q(lambda v: (2 * v - 1) * (v + d) / 2, d, 1) + q(lambda v: (v - 1) * min(v - d, 1), 2 * d, 2, [1 + d])
+        u = q(lambda v: (1 - v) * (v + d) / 2, d, 1) + q(lambda v: (1 - v / 2) * min(v - d, 1), 2 * d, 2, [1 + d])
+        return pi, u
+
+    assert values(0.5) == pytest.approx((31 / 48, 13 / 48), rel=1e-12)  # Myerson
+    d = so.brentq(lambda d: values(d)[0] / (31 / 48) - values(d)[1], 0.0, 0.5, xtol=1e-15)
+    ratio = values(d)[1]
+    market = Market.of(("uniform:low=0,high=1", 1), ("uniform:low=0,high=2", 1))
+    ks = class_frontier(market).ks()
+    assert ks["gap"] <= 1e-9
+    assert ks["ratio"] == pytest.approx(ratio, rel=1e-8)
+    assert ks["ratio"] - 1e-11 <= ratio <= ks["ratio_upper"] + 1e-11  # the certificate brackets the truth
+    lam = (1 - 2 * d) / (1 - d)
+    assert ks["lambda_low"] <= lam * (1 + 1e-6) and lam <= ks["lambda_high"] * (1 + 1e-6)

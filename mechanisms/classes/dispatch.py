@@ -7,11 +7,13 @@ class-specific (discriminatory) reserves: explicit ones, each class's own monopo
 """
 from __future__ import annotations
 
+import numpy as np
+
 from distributions.errors import InputError
 from distributions.market import BuyerClass, Market, check_count
 
 from ..base import Mechanism
-from .exact import ClassesExact, exact_classes
+from .exact import ClassesExact, exact_classes, interim_classes
 from .rule import ClassRule
 
 
@@ -38,6 +40,14 @@ def class_rule(mech, market: Market) -> ClassRule:
         return rules.second_price_rule(market, mech.reserves_for(market), mech.name)
     raise InputError("mechanism", f"{mech.name} is not defined on a market of several buyer classes; allowed: "
                                   f"spa, spa:reserves=..., myerson, lottery, posted, mix of these")
+
+
+def class_interim(mech, market: Market, q) -> np.ndarray:
+    """Interim allocations on a several-class market: row k is x_k(q), the chance that a class-k buyer at
+    quantile q of her class (q = Pr[v_k >= v]) gets a unit (``exact.interim_classes``); shape (K,) + shape(q)."""
+    market = mech.market_for(market)
+    rule = class_rule(mech, market)
+    return np.stack([interim_classes(rule, k, q) for k in range(len(market.classes))])
 
 
 def merged(market: Market) -> tuple[Market, list[int]]:
@@ -152,6 +162,11 @@ class ClassReserveSecondPrice(Mechanism):
         if len(market.classes) == 1:
             return self._one_class(market).exact(market)
         return class_exact(self, market)
+
+    def interim(self, market: Market, q):
+        if len(market.classes) == 1:
+            return self._one_class(market).interim(market, q)
+        return class_interim(self, market, q)
 
 
 def several(market) -> bool:

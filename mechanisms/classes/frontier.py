@@ -8,6 +8,12 @@ are found by the same dichotomy on supporting lines as the one-class ``mechanism
 of them the frontier is the chord (ex-ante mixtures). KS (the paper's Definition 4.1): the frontier point with
 Π/Π* = U/U*, Π* = Myerson's revenue (θ = 0), U* the surplus of θ = 1 - 1e-9.
 
+KS is refined around its ray (``ClassFrontier.ks``): every M*_θ found gives a supporting line (1-θ)Π + θU <=
+its value, so the KS ratio t = Π/Π* lies between the chord's crossing with the ray (inner, attained by a
+mixture) and min over the lines of value / ((1-θ)Π* + θU*) (outer). The segment holding the crossing is split
+at its chord's normal weight (the point of the frontier farthest from the chord) until (outer - inner) / inner
+<= ``KS_TOL`` (an exact edge closes the gap at once: its chord is a supporting line); ``ks_gap`` reports it.
+
 Nash solutions weigh the utilities of identical buyers (the paper's Sections 4-5); for several classes there is
 no definition that reduces to the paper's, so they are refused with an ``InputError``.
 """
@@ -25,6 +31,11 @@ from distributions.market import Market
 
 from ..base import Mechanism
 from ..frontier import THETA_MAX
+
+#: the KS ratio is refined until its certified relative gap (outer - inner) / inner is at most this
+KS_TOL = 1e-9
+#: at most this many Lagrangian optima for the KS refinement (then ``ks_gap`` says how far it got)
+KS_MAX_EVALS = 40
 
 
 @dataclass
@@ -69,11 +80,19 @@ class ClassFrontier:
         if not (tol > 0 and math.isfinite(tol)):
             raise InputError("tol", f"must be a positive number, got {tol!r}")
         self.market, self.tol, self.max_points = market, float(tol), int(max_points)
-        left, right = lagrangian_point(market, 0.0), lagrangian_point(market, THETA_MAX)
+        self.lines: list[tuple[float, float]] = []  # (θ, max of (1-θ)Π + θU) of every M*_θ computed
+        self._ks: dict | None = None
+        left, right = self.evaluate(0.0), self.evaluate(THETA_MAX)
         self.revenue_max, self.surplus_max = left.revenue, right.surplus
         self.scale = max(abs(self.revenue_max), abs(self.surplus_max), 1e-300)
         self.converged = True
         self.points = self._clean(self._search(left, right))
+
+    def evaluate(self, theta: float) -> ClassPoint:
+        """M*_θ, its supporting line recorded."""
+        point = lagrangian_point(self.market, theta)
+        self.lines.append((point.theta, point.objective(point.theta)))
+        return point
 
     def _search(self, left: ClassPoint, right: ClassPoint) -> list[ClassPoint]:
         """Split the segment whose chord lies farthest below the supporting-line optimum first."""
@@ -85,7 +104,7 @@ class ClassFrontier:
             if d_pi <= 0 or d_u <= 0:
                 return
             theta = d_pi / (d_pi + d_u)
-            mid = lagrangian_point(self.market, min(max(theta, a.theta), b.theta))
+            mid = self.evaluate(min(max(theta, a.theta), b.theta))
             evals += 1
             gain = mid.objective(theta) - a.objective(theta)
             if a.surplus < mid.surplus < b.surplus and gain > self.tol * self.scale:
@@ -119,8 +138,9 @@ class ClassFrontier:
             raise InputError("U", f"must lie in [{us[0]:.6g}, {us[-1]:.6g}], got {U:.6g}")
         return float(np.interp(U, us, pis))
 
-    def ks(self) -> dict:
-        """The KS point: Π/Π* = U/U* on the frontier (a mixture of two extreme points with probability ν)."""
+    def chord_ks(self) -> tuple[int, dict]:
+        """The KS point of the piecewise-linear inner frontier: (segment index, solution), a mixture of the
+        segment's ends with probability ν of the upper one."""
         f = [p.revenue / self.revenue_max - p.surplus / self.surplus_max for p in self.points]
         for i in range(len(self.points) - 1):
             if f[i] >= 0 >= f[i + 1]:
@@ -128,15 +148,44 @@ class ClassFrontier:
                 nu = f[i] / (f[i] - f[i + 1]) if f[i] != f[i + 1] else 0.0
                 pi = (1 - nu) * a.revenue + nu * b.revenue
                 u = (1 - nu) * a.surplus + nu * b.surplus
-                return {"revenue": pi, "surplus": u, "ratio": pi / self.revenue_max, "nu": nu,
-                        "lambda_low": a.lam, "lambda_high": b.lam}
+                return i, {"revenue": pi, "surplus": u, "ratio": pi / self.revenue_max, "nu": nu,
+                           "lambda_low": a.lam, "lambda_high": b.lam}
         raise InputError("market", "KS: no frontier segment crosses Π/Π* = U/U*")
+
+    def ks_upper(self) -> float:
+        """The outer bound of the KS ratio: min over the supporting lines of value / ((1-θ)Π* + θU*)."""
+        return min(v / ((1 - t) * self.revenue_max + t * self.surplus_max) for t, v in self.lines)
+
+    def ks(self) -> dict:
+        """The KS point: Π/Π* = U/U* on the frontier (a mixture of two extreme points with probability ν),
+        refined around its ray until the certified gap is <= ``KS_TOL`` (module doc); ``gap`` and
+        ``ratio_upper`` in the result say how close it is (at most ``KS_MAX_EVALS`` Lagrangian optima)."""
+        if self._ks is not None:
+            return dict(self._ks)
+        edges, evals = set(), 0
+        while True:
+            i, sol = self.chord_ks()
+            upper = self.ks_upper()
+            self.ks_gap = max((upper - sol["ratio"]) / sol["ratio"], 0.0)
+            a, b = self.points[i], self.points[i + 1]
+            if self.ks_gap <= KS_TOL or (a.theta, b.theta) in edges or evals >= KS_MAX_EVALS:
+                break
+            d_pi, d_u = a.revenue - b.revenue, b.surplus - a.surplus
+            mid = self.evaluate(min(max(d_pi / (d_pi + d_u), a.theta), b.theta))
+            evals += 1
+            if a.surplus < mid.surplus < b.surplus and mid.objective(mid.theta) > a.objective(mid.theta):
+                self.points = self._clean(self.points + [mid])
+            else:
+                edges.add((a.theta, b.theta))  # an exact edge: its chord is a supporting line
+        self.ks_evals = evals
+        self._ks = {**sol, "ratio_upper": upper, "gap": self.ks_gap}
+        return dict(self._ks)
 
 
 @functools.lru_cache(maxsize=32)
 def class_frontier(market: Market) -> ClassFrontier:
-    """The frontier that ``ClassKS`` uses (tol 1e-5 of max(Π*, U*), at most 24 Lagrangian optima), cached by
-    the market's value."""
+    """The frontier that ``ClassKS`` and the ``frontier`` command use (tol 1e-5 of max(Π*, U*), at most 24
+    Lagrangian optima; ``ks`` refines around its own ray), cached by the market's value."""
     return ClassFrontier(market, tol=1e-5, max_points=24)
 
 

@@ -4,9 +4,9 @@
   the value, class k takes part above ρ_k, lo_k(t) = max(t, ρ_k); atoms of F_k are pools bidding their value;
 * the Lagrangian optimum of Π + λU (λ = 0: Myerson's optimal auction, textbook Proposition 5.3 with ironing;
   λ = inf: the buyers'-surplus optimum): per class, iron R_λ,k = λ V_k + (1-λ) R_k (``ironing.iron``, cached by
-  ``optimal.lagrangian_ironing``); the score is its derivative λ v + (1-λ) ψ_k (ψ = v - q / f(v(q)): 1 - F = q exactly, no
-  cancellation in the tail) (the ironed one on the ironed
-  intervals, pools there), the reserve quantile r_k = sup argmax of the hull (q_m for Myerson);
+  ``optimal.lagrangian_ironing``); the score is its derivative λ v + (1-λ) ψ_k (ψ = v - q / f(v(q)): 1 - F = q
+  exactly, no cancellation in the tail) (the ironed one on the ironed intervals, pools there), the reserve
+  quantile r_k = sup argmax of the hull (q_m for Myerson);
 * the lottery: everyone scores 0 (one tie), pays 0; a posted price p: every buyer with v >= p scores 0 and
   pays p (units to uniformly random buyers among them: a sequential posted price with random arrivals).
 """
