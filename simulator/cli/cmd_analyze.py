@@ -24,8 +24,11 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("analyze", help="exact revenue, surplus, welfare, units sold and the benchmarks",
                               description="Exact ex-ante values of mechanisms (no simulation) and the benchmarks "
                                           "OPT, revenue max and surplus max.")
-    p.add_argument("--dist", required=True, metavar="SPEC", help="value distribution, e.g. uniform:low=0,high=1")
-    p.add_argument("--n", required=True, metavar="N", help="number of buyers (e.g. 10 or 1e30)")
+    p.add_argument("--dist", metavar="SPEC", help="value distribution, e.g. uniform:low=0,high=1")
+    p.add_argument("--n", metavar="N", help="number of buyers (e.g. 10 or 1e30)")
+    p.add_argument("--buyers", action="append", metavar="COUNT*SPEC",
+                   help="a buyer class: COUNT buyers with values from SPEC, e.g. 2*uniform:high=1 (repeat for "
+                        "several classes; instead of --dist and --n)")
     p.add_argument("--mechanism", required=True, action="append", metavar="SPEC",
                    help="mechanism spec (repeat for several), e.g. spa, spa:reserve=monopoly, myerson, lottery, "
                         "vcg:m=3, buyer-offer:m=3, ivickrey:bids=0-1/2/3-inf, mix:0.3*spa+0.7*lottery")
@@ -69,6 +72,16 @@ def _exact(spec: str, mech, market):
         raise InputError("--mechanism", f"{spec!r}: {exc}") from exc
 
 
+def class_rows(name: str, ex) -> list[dict]:
+    """Several buyer classes: the rows surplus[k] (class k's buyers' surplus) and win[k] (the probability that
+    class k wins: its expected units) of ``ClassesExact.per_class``, named like ``simulate``'s metrics."""
+    rows = getattr(ex, "per_class", None) or ()
+    return ([{"mechanism": name, "metric": f"surplus[{k + 1}]", "analytic": float(row["surplus"])}
+             for k, row in enumerate(rows)]
+            + [{"mechanism": name, "metric": f"win[{k + 1}]", "analytic": float(row["win_probability"])}
+               for k, row in enumerate(rows)])
+
+
 def run(args) -> int:
     import pandas as pd
 
@@ -86,11 +99,15 @@ def run(args) -> int:
     for spec, mech in zip(args.mechanism, mechs):
         ex = _exact(spec, mech, market)
         results += [_row(mech.name, k, float(getattr(ex, k)), getattr(ex, "notes", ())) for k in METRICS]
+        results += class_rows(mech.name, ex)
     bench = dict(benchmarks.all_benchmarks(market.with_units(m)))
     results = [dict(r, ratio=(r["analytic"] / bench[_RATIO_TO[r["metric"]]]
                               if r["metric"] in _RATIO_TO and bench[_RATIO_TO[r["metric"]]] else math.nan))
                for r in results]  # the JSON rows carry the ratio like the table and the CSV
     payload = {"distribution": market.label, "n": market.n, "m": m, "results": results, "benchmarks": bench}
+    if len(market.classes) > 1:
+        payload["classes"] = [{"class": k + 1, "count": c.count, "distribution": c.dist.spec}
+                              for k, c in enumerate(market.classes)]
     rows = list(results)
     rows += [dict({"mechanism": f"benchmark (m={m})", "metric": k, "analytic": float(v),
                    "ratio": 1.0 if v and math.isfinite(v) else math.nan},

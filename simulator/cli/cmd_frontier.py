@@ -30,8 +30,11 @@ RESULT_COLUMNS = ("mechanism", "metric", "analytic", "estimate", "stderr", "ci_l
 
 
 def _common(p) -> None:
-    p.add_argument("--dist", required=True, metavar="SPEC", help="value distribution, e.g. example42 or lomax:shape=3")
-    p.add_argument("--n", required=True, metavar="N", help="number of buyers (e.g. 10 or 1e30)")
+    p.add_argument("--dist", metavar="SPEC", help="value distribution, e.g. example42 or lomax:shape=3")
+    p.add_argument("--n", metavar="N", help="number of buyers (e.g. 10 or 1e30)")
+    p.add_argument("--buyers", action="append", metavar="COUNT*SPEC",
+                   help="a buyer class: COUNT buyers with values from SPEC, e.g. 2*uniform:high=1 (repeat for "
+                        "several classes; instead of --dist and --n)")
     p.add_argument("--m", default="1", metavar="M", help="identical units (default 1)")
     p.add_argument("--simulate", metavar="S", help="also simulate the implementing mechanisms with S auctions each")
     p.add_argument("--seed", default="0", metavar="K", help="random seed of --simulate (default 0)")
@@ -106,6 +109,10 @@ def _frontier(market):
     from mechanisms.frontier import Frontier
 
     try:
+        if len(market.classes) > 1:  # several buyer classes (--buyers): ``mechanisms.classes.frontier``
+            from mechanisms.classes.frontier import class_frontier
+
+            return class_frontier(market)
         return Frontier(market)
     except UnboundedError as exc:
         raise InputError("--dist", f"{market.label!r}: {exc}") from exc
@@ -165,6 +172,9 @@ def _run_solve(args) -> int:
 
     from mechanisms.bargaining import solve
 
+    if getattr(args, "buyers", None) and len(args.buyers) > 1:
+        raise input_error("--buyers", "solve takes one buyer class (--dist, --n); for several classes use "
+                                      "frontier (its KS point)")
     market, F, sim_n, seed = _market(args)
     sol = solve(F, args.solution)
     sim, res = _simulate([(sol.kind, sol.rule)], market, sim_n, seed) if sim_n else (None, None)
@@ -196,6 +206,8 @@ def _run_frontier(args) -> int:
 
     market, F, sim_n, seed = _market(args)
     k = _points(args.points)
+    if len(market.classes) > 1:
+        return _run_class_frontier(args, market, F, k, (sim_n, seed))
     _plot_path(args.plot)
     sols = {kind: solve(F, kind) for kind in SOLUTIONS}
     grid = np.linspace(F.surplus_min, F.surplus_max, k)
@@ -261,6 +273,60 @@ def _frontier_results(sols, points, sim, market, bench: dict) -> list[dict]:
         for name, rule in points:
             results += _rows(name, exact_from_rule(rule, market), sim, bench)
     return results
+
+
+def _run_class_frontier(args, market, F, k: int, simulation) -> int:
+    """``frontier`` on several buyer classes (``mechanisms.classes.frontier.ClassFrontier``): the extreme points
+    M*_λ, the curve at k surplus levels, the KS solution (the Nash solutions have no several-class definition)
+    and its mechanism's rows, exact and with --simulate estimated, per class too (surplus[k], win[k])."""
+    import types
+
+    import numpy as np
+    import pandas as pd
+
+    from mechanisms import benchmarks
+    from mechanisms.classes.frontier import ClassKS
+
+    if args.plot:
+        raise input_error("--plot", "the frontier of several buyer classes is not drawn; leave out --plot")
+    sim_n, seed = simulation
+    grid = np.linspace(F.points[0].surplus, F.points[-1].surplus, k)
+    curve = pd.DataFrame({"surplus": grid, "revenue": [F.revenue_at(u) for u in grid]})
+    curve["welfare"] = curve.surplus + curve.revenue
+    bench = {"opt": benchmarks.opt(market), "revenue_max": F.revenue_max, "surplus_max": F.surplus_max}
+    ks = dict(solution="ks", **F.ks())
+    res = None
+    if sim_n:
+        res = _simulate([("ks", ClassKS())], market, sim_n, seed)[1]
+    rows = _class_results(ClassKS().exact(market), res, bench)
+    points = [{"theta": p.theta, "lambda": p.lam, "revenue": p.revenue, "surplus": p.surplus,
+               "welfare": p.revenue + p.surplus} for p in F.points]
+    payload = {"distribution": market.label, "n": market.n, "m": market.m,
+               "classes": [{"class": i + 1, "count": c.count, "distribution": c.dist.spec}
+                           for i, c in enumerate(market.classes)],
+               "benchmarks": bench, "extreme_points": points,
+               "curve": [{"surplus": float(u), "revenue": float(p)} for u, p in zip(curve.surplus, curve.revenue)],
+               "solutions": [ks], "results": rows} | _sim_keys(res, sim_n)
+    sols = {"ks": types.SimpleNamespace(as_dict=lambda: ks)}
+    write_output(args, _frontier_text(args, payload, curve, sols, res, sim_n))
+    return 130 if res is not None and res.partial else 0
+
+
+def _class_results(exact, res, bench: dict) -> list[dict]:
+    """The KS mechanism's rows on several classes: its exact values (``cmd_analyze.class_rows`` per class), their
+    ratios to the benchmarks and, with a simulation ``res``, the estimates, CIs and z."""
+    from .cmd_analyze import class_rows
+
+    rows = [{"mechanism": "ks", "metric": m, "analytic": float(getattr(exact, m))} for m in METRICS]
+    rows += class_rows("ks", exact)
+    frame = None if res is None else res.frame.set_index("metric")
+    for row in rows:
+        b = bench.get(RATIO_TO.get(row["metric"]))
+        row["ratio"] = row["analytic"] / float(b) if b else math.nan
+        if frame is not None:
+            est, se, lo, hi = (float(frame.at[row["metric"], c]) for c in ("estimate", "stderr", "ci_low", "ci_high"))
+            row.update(estimate=est, stderr=se, ci_low=lo, ci_high=hi, z=_z(est, se, row["analytic"]))
+    return rows
 
 
 def _interruptible(command: str, body):

@@ -62,8 +62,11 @@ def _fraction(flag: str, what: str):
 def register(subparsers) -> None:
     p = subparsers.add_parser("simulate", help="Monte Carlo estimates of revenue, surplus, welfare, units sold",
                               description="Simulate i.i.d. markets and run every mechanism on the same draws.")
-    p.add_argument("--dist", required=True, metavar="SPEC", help="value distribution, e.g. uniform:low=0,high=1")
-    p.add_argument("--n", required=True, metavar="N", help="number of buyers")
+    p.add_argument("--dist", metavar="SPEC", help="value distribution, e.g. uniform:low=0,high=1")
+    p.add_argument("--n", metavar="N", help="number of buyers")
+    p.add_argument("--buyers", action="append", metavar="COUNT*SPEC",
+                   help="a buyer class: COUNT buyers with values from SPEC, e.g. 2*uniform:high=1 (repeat for "
+                        "several classes; instead of --dist and --n)")
     p.add_argument("--mechanism", required=True, action="append", metavar="SPEC",
                    help="mechanism spec (repeat for several), e.g. spa, spa:reserve=monopoly, myerson, lottery")
     p.add_argument("--samples", default="1000000", metavar="S", help="auctions to simulate (the cap with "

@@ -66,11 +66,35 @@ def load_dist(text: str, n):
 
 
 def load_market(args, m: int = 1):
-    """The one ``Market`` of a command: ``Market.iid(--dist, --n, m)``."""
+    """The one ``Market`` of a command: ``Market.iid(--dist, --n, m)``, or with ``--buyers COUNT*SPEC`` (repeated,
+    one per class) a market of several buyer classes (``load_classes``). --buyers excludes --dist and --n."""
     from distributions import Market
 
+    buyers = getattr(args, "buyers", None)
+    if buyers:
+        if args.dist is not None or args.n is not None:
+            raise input_error("--buyers", "give either --buyers COUNT*SPEC (one per buyer class) or --dist SPEC "
+                                          "--n N (one class), not both")
+        return load_classes(buyers, m)
+    if args.dist is None or args.n is None:
+        raise input_error("--dist" if args.dist is None else "--n",
+                          "required (one class: --dist SPEC --n N; several classes: --buyers COUNT*SPEC, repeated)")
     n = buyer_count(args.n)
     return Market.iid(load_dist(args.dist, n), n, m)
+
+
+def load_classes(specs, m: int = 1):
+    """--buyers COUNT*SPEC ... -> ``Market.from_specs`` (e.g. ``2*uniform:high=1``, ``1e6*exponential``; a bare
+    SPEC is one buyer). A bad class is InputError("--buyers", "'TEXT': argument: message")."""
+    from distributions import Market
+    from distributions.errors import InputError
+
+    for text in specs:
+        try:
+            Market.from_specs([text])
+        except InputError as exc:
+            raise InputError("--buyers", f"{text!r}: {exc}") from exc
+    return Market.from_specs(list(specs), m=m)
 
 
 def load_mechanisms(specs, market) -> list:

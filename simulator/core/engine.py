@@ -72,14 +72,16 @@ class Entry:
 
 
 def _units(rule) -> int:
-    return rule.m if isinstance(rule, QuantileRule) else max(r.m for r in rule.rules)
+    return max(_units(r) for r in rule.rules) if isinstance(rule, MixtureRule) else rule.m  # or a ClassRule's m
 
 
 def resolve_mechanisms(mechanisms, market: Market) -> list[Entry]:
     """Mechanism objects (``.name``, ``.rule(market)``, ``.units(market)``, ``.exact(market)``), spec strings
-    (``mechanisms.parse_mechanism``), bare ``QuantileRule`` / ``MixtureRule`` objects, or (name, any of those)
-    pairs, as run entries with unique names."""
-    if isinstance(mechanisms, (str, QuantileRule, MixtureRule)) or hasattr(mechanisms, "rule"):
+    (``mechanisms.parse_mechanism``), bare ``QuantileRule`` / ``MixtureRule`` objects (on several classes: score
+    auctions with ``m`` and ``classes``, ``mechanisms.classes.rule.ClassRule``), or (name, any of those) pairs, as
+    run entries with unique names."""
+    if isinstance(mechanisms, (str, QuantileRule, MixtureRule)) or hasattr(mechanisms, "rule") \
+            or hasattr(mechanisms, "classes"):
         mechanisms = [mechanisms]
     entries: list[Entry] = []
     for i, item in enumerate(mechanisms):
@@ -88,7 +90,7 @@ def resolve_mechanisms(mechanisms, market: Market) -> list[Entry]:
             name, item = item
         if isinstance(item, str):
             item = _parse_mechanism(item, market)
-        if isinstance(item, (QuantileRule, MixtureRule)):
+        if isinstance(item, (QuantileRule, MixtureRule)) or hasattr(item, "classes"):  # or a score auction
             entries.append(Entry(name or f"rule{i + 1}", item, _units(item)))
         elif callable(getattr(item, "rule", None)):
             rule = item.rule(market)
@@ -130,9 +132,10 @@ def _unavailable(what: str, exc: Exception) -> str:
     return f"{what} unavailable: {text}"
 
 
-def exact_values(entries: list[Entry], market: Market, warnings: list[str]) -> dict:
+def exact_values(entries: list[Entry], market: Market, warnings: list[str], metrics=METRICS) -> dict:
     """Exact revenue, surplus, welfare and units sold of each mechanism: ``Mechanism.exact(market)`` (its own
-    units, ``Mechanism.units``), None where unknown. A bare rule has none (it knows no market)."""
+    units, ``Mechanism.units``), None where unknown. A bare rule has none (it knows no market). Several classes:
+    also the per-class metrics the Exact carries (``exact_metric``)."""
     out = {}
     for e in entries:
         out[e.name] = {}
@@ -146,8 +149,24 @@ def exact_values(entries: list[Entry], market: Market, warnings: list[str]) -> d
         except UNAVAILABLE as exc:
             warnings.append(_unavailable(f"exact values of {e.name}", exc))
             continue
-        out[e.name] = {m: _finite_or_none(getattr(ex, m, None)) for m in METRICS}
+        out[e.name] = {m: _finite_or_none(exact_metric(ex, m)) for m in metrics}
     return out
+
+
+#: per-class metric -> its key in a row of ``mechanisms.classes.exact.ClassesExact.per_class``
+PER_CLASS_KEY = {"surplus": "surplus", "win": "win_probability"}
+
+
+def exact_metric(ex, metric: str):
+    """One metric of an ``Exact``: an attribute (revenue, surplus, welfare, sold), or for several classes
+    surplus[k] / win[k] (k from 1) from row k of its ``per_class`` (the class's surplus and the probability that
+    it wins, i.e. its expected units) when it has one; None otherwise."""
+    name, bracket, index = metric.partition("[")
+    if not bracket:
+        return getattr(ex, metric, None)
+    rows = getattr(ex, "per_class", None) or ()
+    k = int(index.rstrip("]")) - 1
+    return rows[k].get(PER_CLASS_KEY.get(name, "")) if k < len(rows) else None
 
 
 def benchmark_values(units: set[int], market: Market, warnings: list[str]) -> dict:
@@ -238,12 +257,11 @@ def _open_backend(backend: str, client, scheduler):
 
 # ---------------------------------------------------------------------- validation
 def _check_market(market) -> Market:
-    """The market of a run: a ``distributions.Market`` of i.i.d. buyers (validated there; ``Market.dist``
-    says when it has several classes). A bare distribution or spec string is refused: it has no n."""
+    """The market of a run: a ``distributions.Market`` (validated there; one class of i.i.d. buyers, or several:
+    ``simulate_classes``). A bare distribution or spec string is refused: it has no n."""
     if not isinstance(market, Market):
         raise InputTypeError("market", f"expected a Market, got {type(market).__name__} {market!r}; "
                                        "use Market.iid(dist, n)")
-    market.dist  # noqa: B018  one class of buyers, or InputError("market")
     return market
 
 
@@ -348,7 +366,8 @@ def simulate(mechanisms, market: Market, *, samples: int = 1_000_000, seed: int 
              progress=None, exact: bool = True, benchmarks: bool = True, client=None, scheduler: str | None = None
              ) -> SimulationResult:
     """Monte Carlo estimates of revenue, buyers' surplus, welfare and units sold of every mechanism on the
-    same draws of the i.i.d. buyers of ``market``.
+    same draws of the i.i.d. buyers of ``market`` (a market of several buyer classes: ``simulate_classes``, the
+    same arguments, plus per-class metrics).
 
     mechanisms: spec strings, Mechanism objects, QuantileRule/MixtureRule, or (name, any of those) pairs; a
     Mechanism sells its own units (``Mechanism.units(market)``), and its exact values and the benchmarks come
@@ -369,6 +388,10 @@ def simulate(mechanisms, market: Market, *, samples: int = 1_000_000, seed: int 
     start_time = time.perf_counter()
     samples = _check_args(samples, precision, confidence, backend)
     market = _check_market(market)
+    if not market.is_iid:  # several buyer classes: score auctions (``kernels.classes``)
+        return simulate_classes(mechanisms, market, samples=samples, seed=seed, precision=precision,
+                                confidence=confidence, mode=mode, backend=backend, progress=progress, exact=exact,
+                                benchmarks=benchmarks, client=client, scheduler=scheduler)
     dist, n = market.dist, market.n
     _check_mode(mode, n)  # bad mode or n: fail before any work
     entries = resolve_mechanisms(mechanisms, market)
@@ -392,6 +415,26 @@ def simulate(mechanisms, market: Market, *, samples: int = 1_000_000, seed: int 
     zcrit = z_value(confidence)
     alpha = tail_index(dist)  # the rows' ci_valid / ci_note and these warnings: one rule (``diagnostics``)
     checked = precision_rows(alpha, n_kernel, [e.m for e in entries])
+    moments, partial = run_chunks(plan, lambda states, sizes: run_batch(states, sizes, rules, kind, params, n_kernel,
+                                                                    **mode_kw),
+                                  seed, moments, (precision, zcrit, checked), progress,
+                                  getattr(run_batch, "close", lambda: None))
+    warnings += run_warnings(moments, partial, samples, (precision, zcrit, checked))
+    warnings[:0] = ci_warnings(alpha, n_kernel, {e.name: e.m for e in entries}, moments.count)
+    analytic = exact_values(entries, market, warnings) if exact else {}
+    bench = benchmark_values({e.m for e in entries}, market, warnings) if benchmarks else {}
+    return SimulationResult(distribution=market.label, n=n, seed=seed, mechanisms=[e.name for e in entries],
+                            units=[e.m for e in entries], moments=moments, confidence=confidence, mode=mode,
+                            samples_requested=samples, analytic=analytic, benchmarks=bench, partial=partial,
+                            warnings=warnings, elapsed=time.perf_counter() - start_time, tail_index=alpha)
+
+
+def run_chunks(plan: ChunkPlan, run_batch, seed: int, moments: Moments, target, progress, close=lambda: None):
+    """The loop over the batches of ``plan``: chunk states from ``seed``, ``run_batch(states, sizes) -> (means,
+    comoments)``, merged in chunk order into ``moments``; stops at the precision target ``target`` = (precision
+    or None, zcrit, checked rows) or at Ctrl-C (then partial). Returns (moments, partial)."""
+    precision, zcrit, checked = target
+    samples = plan.samples
     partial = False
     bar = _progress_bar(progress, samples)
     try:
@@ -399,7 +442,7 @@ def simulate(mechanisms, market: Market, *, samples: int = 1_000_000, seed: int 
             for first, count in plan.batches():
                 states = rng.chunk_states(seed, first, count)
                 sizes = plan.sizes(first, count)
-                means, comoments = run_batch(states, sizes, rules, kind, params, n_kernel, **mode_kw)
+                means, comoments = run_batch(states, sizes)
                 moments = moments.merged(sizes, means, comoments)  # one assignment: Ctrl-C leaves it whole
                 bar.update(int(sizes.sum()))
                 if ctrl_c.hit:
@@ -410,19 +453,20 @@ def simulate(mechanisms, market: Market, *, samples: int = 1_000_000, seed: int 
         partial = moments.count < samples
     finally:
         bar.close()
-        getattr(run_batch, "close", lambda: None)()
+        close()
+    return moments, partial
+
+
+def run_warnings(moments: Moments, partial: bool, samples: int, target) -> list[str]:
+    """The warnings of a run's end: interrupted, or the precision target (precision, zcrit, checked) not met."""
+    precision, zcrit, checked = target
+    out = []
     if partial:
-        warnings.append(f"interrupted: estimates from the first {moments.count} of {samples} auctions")
+        out.append(f"interrupted: estimates from the first {moments.count} of {samples} auctions")
     if precision is not None and not partial and not _precise(moments, zcrit, precision, checked):
-        warnings.append(f"precision {precision:g} not reached within {samples} samples"
-                        + ("" if checked.any() else " (no revenue estimate has a valid CI: heavy tail)"))
-    warnings[:0] = ci_warnings(alpha, n_kernel, {e.name: e.m for e in entries}, moments.count)
-    analytic = exact_values(entries, market, warnings) if exact else {}
-    bench = benchmark_values({e.m for e in entries}, market, warnings) if benchmarks else {}
-    return SimulationResult(distribution=market.label, n=n, seed=seed, mechanisms=[e.name for e in entries],
-                            units=[e.m for e in entries], moments=moments, confidence=confidence, mode=mode,
-                            samples_requested=samples, analytic=analytic, benchmarks=bench, partial=partial,
-                            warnings=warnings, elapsed=time.perf_counter() - start_time, tail_index=alpha)
+        out.append(f"precision {precision:g} not reached within {samples} samples"
+                   + ("" if checked.any() else " (no revenue estimate has a valid CI: heavy tail)"))
+    return out
 
 
 def precision_rows(alpha: float, n, units: list[int]) -> np.ndarray:
@@ -439,3 +483,60 @@ def _precise(moments: Moments, zcrit: float, precision: float, checked: np.ndarr
     g = METRICS.index("revenue")
     half = zcrit * moments.stderr[g][checked]
     return bool(np.all((half == 0) | (half < precision * np.abs(moments.mean[g][checked]))))
+
+
+# ---------------------------------------------------------------------- several buyer classes
+#: a several-class run computes its outcomes with numpy on whole chunks, so chunks are large (fewer Python
+#: calls): about CLASS_VALUES buyer values, at most CLASS_CHUNK auctions (memory: classes x components x units)
+CLASS_VALUES = 1 << 22
+CLASS_CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class ClassChunkPlan(ChunkPlan):
+    """``ChunkPlan`` of a several-class run: chunks of about CLASS_VALUES buyer values, at most CLASS_CHUNK
+    auctions (no minimum number of chunks: they run one after the other). A function of (samples, n) only."""
+
+    @property
+    def per_chunk(self) -> int:
+        return max(1, min(-(-CLASS_VALUES // self.n), CLASS_CHUNK, self.samples))
+
+
+def simulate_classes(mechanisms, market: Market, *, samples: int, seed, precision, confidence: float, mode: str,
+                     backend: str, progress, exact: bool, benchmarks: bool, client, scheduler) -> SimulationResult:
+    """``simulate`` on a market of several buyer classes (``kernels.classes``: every mechanism's rule is a score
+    auction, a ``ClassRule``, or a mixture of them). Same chunks, seeds, CIs and rows as the i.i.d. engine, plus
+    the per-class metrics surplus[k] and win[k]. Runs on the CPU (backend threads or serial); profile mode draws
+    every buyer of every class, order-statistic mode only each class's top order statistics and pool counts."""
+    from ..kernels import classes as kernels_classes
+
+    start_time = time.perf_counter()
+    if backend not in BACKENDS or client is not None or scheduler is not None:
+        raise InputError("backend", f"a market of several buyer classes runs on the CPU (threads or serial), got "
+                                    f"{backend!r}")
+    n = market.n
+    try:
+        mode = _check_mode(mode, n)  # n = all classes' buyers together (profile mode draws every one)
+    except InputError as exc:
+        raise exc.renamed("buyers") if exc.argument == "n" else exc
+    entries = resolve_mechanisms(mechanisms, market)
+    seed = _check_seed(seed)
+    rules = kernels_classes.compile_classes([e.rule for e in entries], market)
+    orderstat = mode == "orderstat"
+    plan = ClassChunkPlan(samples, ORDERSTAT_COST * len(market.classes) if orderstat else _profile_n(n))
+    alpha = min(tail_index(c.dist) for c in market.classes)  # the heaviest tail decides which CIs are valid
+    target = (precision, z_value(confidence), precision_rows(alpha, float(n), [e.m for e in entries]))
+    jitcache.refresh_all()
+    moments, partial = run_chunks(plan, lambda states, sizes: kernels_classes.classes_batch(states, sizes, rules,
+                                                                                            orderstat),
+                                  seed, Moments.empty(len(rules.metrics), len(entries)), target, progress)
+    warnings = ci_warnings(alpha, float(n), {e.name: e.m for e in entries}, moments.count)
+    warnings += run_warnings(moments, partial, samples, target)
+    analytic = exact_values(entries, market, warnings, rules.metrics) if exact else {}
+    bench = benchmark_values({e.m for e in entries}, market, warnings) if benchmarks else {}
+    classes = [{"class": k + 1, "count": c.count, "distribution": c.dist.spec} for k, c in enumerate(market.classes)]
+    return SimulationResult(distribution=market.label, n=n, seed=seed, mechanisms=[e.name for e in entries],
+                            units=[e.m for e in entries], moments=moments, confidence=confidence, mode=mode,
+                            samples_requested=samples, analytic=analytic, benchmarks=bench, partial=partial,
+                            warnings=warnings, elapsed=time.perf_counter() - start_time, tail_index=alpha,
+                            metrics=rules.metrics, classes=classes)

@@ -95,6 +95,8 @@ class SimulationResult:
     warnings: list[str] = field(default_factory=list)
     elapsed: float = 0.0
     tail_index: float = math.inf  # of the values (``diagnostics``): which rows have a valid normal CI
+    metrics: tuple = METRICS  # several classes add surplus[k], win[k] (``kernels.classes.metric_names``)
+    classes: list | None = None  # several classes: [{"class", "count", "distribution"}], in the JSON
 
     # ------------------------------------------------------------------ estimates
     @property
@@ -109,17 +111,19 @@ class SimulationResult:
 
     def estimate(self, mechanism, metric: str = "revenue") -> tuple[float, float]:
         """(estimate, standard error) of one mechanism's metric."""
-        g, k = METRICS.index(metric), self._index(mechanism)
+        g, k = self.metrics.index(metric), self._index(mechanism)
         return float(self.moments.mean[g, k]), float(self.moments.stderr[g, k])
 
     def ci_note(self, mechanism, metric: str) -> str:
         """Why the normal CI of a row is not valid ("" when it is): heavy tail or too few samples
-        (``diagnostics.ci_note``, the same rule as the warnings)."""
-        return ci_note(self.tail_index, float(self.n), self.units[self._index(mechanism)], metric, self.samples)
+        (``diagnostics.ci_note``, the same rule as the warnings); surplus[k] has the tail of surplus, win[k] is
+        bounded."""
+        return ci_note(self.tail_index, float(self.n), self.units[self._index(mechanism)], metric.partition("[")[0],
+                       self.samples)
 
     def _row(self, k: int, g: int, zcrit: float) -> dict:
         """One row of ``frame``: a CI and z only where the normal CI is valid; None where undefined."""
-        name, metric = self.mechanisms[k], METRICS[g]
+        name, metric = self.mechanisms[k], self.metrics[g]
         est = _number(self.moments.mean[g, k]) if self.samples else None
         err = _number(self.moments.stderr[g, k])
         raw = (self.analytic.get(name) or {}).get(metric)
@@ -148,7 +152,7 @@ class SimulationResult:
         divided by the benchmark), ci_valid, ci_note (why not valid, ``diagnostics.ci_note``; "" when valid).
         Rows whose normal CI is not valid have no CI and no z; missing values are NaN here, None in JSON."""
         zcrit = z_value(self.confidence)
-        rows = [self._row(k, g, zcrit) for k in range(len(self.mechanisms)) for g in range(len(METRICS))]
+        rows = [self._row(k, g, zcrit) for k in range(len(self.mechanisms)) for g in range(len(self.metrics))]
         frame = pd.DataFrame(rows, columns=FRAME_COLUMNS)
         return frame.astype({col: float for col in FRAME_COLUMNS[2:-2] if col != "samples"})
 
@@ -156,7 +160,7 @@ class SimulationResult:
         """Paired difference a - b of one metric on the same draws (common random numbers): estimate, stderr,
         CI; far tighter than the difference of two independent estimates. No CI (ci_valid False, ci_note why)
         when either side's CI is not valid."""
-        g, ia, ib = METRICS.index(metric), self._index(a), self._index(b)
+        g, ia, ib = self.metrics.index(metric), self._index(a), self._index(b)
         est, err = self.moments.difference(g, ia, ib)
         note = self.ci_note(ia, metric) or self.ci_note(ib, metric)
         z = z_value(self.confidence)
@@ -173,7 +177,7 @@ class SimulationResult:
 
     def relative_halfwidth(self, metric: str = "revenue") -> np.ndarray:
         """CI half-width / |estimate| per mechanism (0 where both are 0, inf where only the estimate is)."""
-        g = METRICS.index(metric)
+        g = self.metrics.index(metric)
         half = z_value(self.confidence) * self.moments.stderr[g]
         est = np.abs(self.moments.mean[g])
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -187,11 +191,13 @@ class SimulationResult:
         zcrit = z_value(self.confidence)
         results = [{key: row[key] for key in JSON_KEYS}
                    for row in (self._row(k, g, zcrit) for k in range(len(self.mechanisms))
-                               for g in range(len(METRICS)))]
+                               for g in range(len(self.metrics)))]
         out = {"distribution": self.distribution, "n": n, "samples": self.samples, "seed": int(self.seed),
                "results": results, "mode": self.mode, "confidence": self.confidence,
                "samples_requested": int(self.samples_requested), "partial": bool(self.partial),
                "warnings": list(self.warnings)}
+        if self.classes is not None:
+            out["classes"] = [dict(c) for c in self.classes]
         if len(set(self.units)) == 1 and self.benchmarks.get(self.units[0]):
             out["benchmarks"] = dict(self.benchmarks[self.units[0]])
         return json_safe(out)
