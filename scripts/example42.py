@@ -13,45 +13,20 @@ The KS welfare decomposes as W/OPT = ρ (Π* + U*)/OPT with ρ = Π/Π* = U/U* (
     python scripts/example42.py [--out DIR] [--quick] [--samples S] [--seed K] [--budget V]
 
 Outputs: example42.csv (exact curve), example42_cells.csv (exact + simulated cells), example42.png,
-provenance.json.
+provenance.json. ``auction-sim run experiments/example42.toml`` (``example42_quick.toml`` for --quick) writes
+the same two CSV files, byte for byte, for the same seed.
 """
 from __future__ import annotations
 
 from simulator.paper import cli_args
-from simulator.paper.reproduce import SOLUTIONS, bargaining_cells, cell_text, write_csv
+from simulator.paper.reproduce import SOLUTIONS, bargaining_cells, cell_text, example42_curve_row, write_csv
 
-CURVE_N = tuple(10.0 ** k for k in range(1, 31))
+#: n = 1e1 .. 1e30 (float("1eK"): exactly the grid of ``experiments/example42.toml``, where 10.0 ** 23 would be
+#: 9.999999999999999e22)
+CURVE_N = tuple(float(f"1e{k}") for k in range(1, 31))
 QUICK_CURVE_N = (10, 1000, 1e6, 1e12, 1e20, 1e30)
 SIM_N = (100, 10_000, 1_000_000, 1e12, 1e30)
 QUICK_SIM_N = (100, 1e30)
-
-
-def curve_row(n, tol: float) -> dict:
-    """One n of the exact curve: K, the atom, E[v], the benchmarks OPT, Π*, U*, and the three solutions; for
-    KS the factors of W/OPT = ρ (Π* + U*)/OPT (Theorem 4.1 (iii))."""
-    from distributions import Market
-    from mechanisms.bargaining import solve
-    from mechanisms.frontier import Frontier
-
-    market = Market.iid("example42", n)
-    d = market.dist
-    F = Frontier(market, tol=tol)
-    sols = {k: solve(F, k) for k in SOLUTIONS}
-    ks = sols["ks"]
-    row = {"n": float(n), "K": d.K, "atom_mass": d.atom_mass, "mean_value": d.mean, "opt": ks.opt,
-           "revenue_max": ks.revenue_max, "surplus_max": ks.surplus_max,
-           "opt_over_K": ks.opt / d.K, "revenue_max_over_opt": ks.revenue_max / ks.opt,
-           "surplus_max_over_opt": ks.surplus_max / ks.opt,
-           "ks_rho": ks.revenue_ratio, "ks_fairness_gap": abs(ks.revenue_ratio - ks.surplus_ratio),
-           "ks_welfare_ratio": ks.welfare_ratio,
-           "ks_rho_times_benchmarks_over_opt": ks.revenue_ratio * (ks.revenue_max + ks.surplus_max) / ks.opt,
-           "frontier_points": len(F.points)}
-    for kind in ("nash", "cross-nash"):  # Theorems 5.1 and 5.3 (iii)
-        s, key = sols[kind], kind.replace("-", "_")
-        row[f"{key}_revenue_ratio"] = s.revenue_ratio
-        row[f"{key}_surplus_ratio"] = s.surplus_ratio
-        row[f"{key}_welfare_ratio"] = s.welfare_ratio
-    return row
 
 
 def exact_curve(curve_n, tol: float):
@@ -60,7 +35,7 @@ def exact_curve(curve_n, tol: float):
 
     rows = []
     for n in curve_n:
-        row = curve_row(n, tol)
+        row = example42_curve_row(n, tol)
         rows.append(row)
         print(f"  n = {n:<8g} KS {row['ks_welfare_ratio']:.4f}  Nash {row['nash_welfare_ratio']:.4f}  cross-side "
               f"Nash {row['cross_nash_welfare_ratio']:.4f}", flush=True)
@@ -73,7 +48,8 @@ def simulated_cells(sim_n, args, tol: float):
 
     cells = []
     for n in sim_n:
-        cells += bargaining_cells("example42", n, samples=args.samples, seed=args.seed, tol=tol, budget=args.budget)
+        cells += bargaining_cells("example42", n, samples=args.samples, seed=args.seed, tol=tol, budget=args.budget,
+                                  timings=False)
     return pd.DataFrame(cells)
 
 

@@ -20,7 +20,8 @@ carries its 95% CI and whether it contains the exact value.
     python scripts/table1.py [--out DIR] [--quick] [--samples S] [--seed K] [--budget V]
 
 Outputs: table1.csv (every number), table1_summary.csv (one line per market), table1.png, table1_notes.txt,
-provenance.json.
+provenance.json. ``auction-sim run experiments/table1.toml`` (``table1_quick.toml`` for --quick) writes the
+same table1.csv, byte for byte, for the same seed.
 """
 from __future__ import annotations
 
@@ -28,25 +29,12 @@ import math
 import sys
 
 from simulator.paper import cli_args
-from simulator.paper.reproduce import SOLUTIONS, bargaining_cells, cell_text, write_csv, write_text
+from simulator.paper.reproduce import (SOLUTIONS, TABLE1_DISTRIBUTIONS, cell_text, table1_cells, table1_frame,
+                                       write_csv, write_text)
 
-DISTRIBUTIONS = (
-    ("lomax:shape=3", "regular, anti-MHR"),
-    ("pareto:shape=2", "regular, anti-MHR"),
-    ("equal-revenue:high=100", "regular (atom at high: not anti-MHR; untruncated: regular, anti-MHR)"),
-    ("uniform", "MHR"),
-    ("exponential", "MHR (and regular, anti-MHR)"),
-    ("example42", "MHR worst case (Example 4.2; its atom at K keeps MHR)"),
-    ("weibull:shape=0.5", "anti-MHR, not regular"),
-    ("mixture:0.5*uniform(low=0;high=1)+0.5*uniform(low=2;high=3)", "general"),
-)
+DISTRIBUTIONS = TABLE1_DISTRIBUTIONS
 NS = (1, 2, 10, 100, 10_000, 1_000_000, 1e12, 1e30)
 QUICK_NS = (1, 100, 1e30)
-
-
-FIRST_COLUMNS = ["distribution", "paper_class", "shape", "n", "solution", "welfare_ratio", "bound", "bound_source",
-                 "meets_bound", "bounds", "sim_welfare_ratio", "sim_welfare_ratio_ci_low", "sim_welfare_ratio_ci_high",
-                 "welfare_ci_contains_exact", "welfare_z", "sim_mode", "sim_samples", "sim_note", "sim_warnings"]
 
 
 def main(argv=None) -> int:
@@ -80,26 +68,20 @@ def main(argv=None) -> int:
 
 def table_cells(ns, tol: float, args):
     """Every cell of Table 1: each distribution and n, the three solutions exact and simulated
-    (``bargaining_cells``), with the paper's class beside the library's; the key columns first."""
-    import pandas as pd
+    (``reproduce.table1_cells``), with the paper's class beside the library's; the key columns first
+    (``reproduce.table1_frame``). ``auction-sim run experiments/table1.toml`` writes the same table1.csv."""
+    import time
 
     rows = []
-    for spec, paper_class in DISTRIBUTIONS:
+    for spec, _ in DISTRIBUTIONS:
         for n in ns:
-            cells = bargaining_cells(spec, n, samples=args.samples, seed=args.seed, tol=tol, budget=args.budget)
-            for r in cells:
-                r["table_distribution"] = spec
-                r["paper_class"] = paper_class
+            t0 = time.perf_counter()
+            cells = table1_cells(spec, n, samples=args.samples, seed=args.seed, tol=tol, budget=args.budget)
             rows += cells
             r0 = cells[0]
-            status = r0.get("note") or f"exact {r0['exact_seconds']:.1f}s, {r0['sim_mode'] or 'no'} simulation " \
-                                       f"{r0['sim_seconds']:.1f}s"
+            status = r0.get("note") or f"{r0['sim_mode'] or 'no'} simulation, {time.perf_counter() - t0:.1f}s"
             print(f"  {spec[:40]:40s} n={n:<8g} {status}", file=sys.stderr, flush=True)
-    frame = pd.DataFrame(rows)
-    frame["distribution"] = frame["table_distribution"]
-    frame = frame.drop(columns=["table_distribution"])
-    first = [c for c in FIRST_COLUMNS if c in frame]
-    return frame[first + [c for c in frame.columns if c not in first]]
+    return table1_frame(rows)
 
 
 def market_summary(frame):

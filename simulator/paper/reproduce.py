@@ -19,6 +19,8 @@ from mechanisms.bargaining import SOLUTIONS
 from ..core.output import json_safe, write_atomic
 
 LABELS = {"ks": "KS", "nash": "Nash", "cross-nash": "cross-side Nash"}
+#: the columns of ``bargaining_cells`` that differ from run to run (left out of files that must be the same bytes)
+TIMING_COLUMNS = ("exact_seconds", "sim_seconds")
 METRICS = ("revenue", "surplus", "welfare", "sold")
 #: a ratio "meets" a bound when it is at least bound - BOUND_TOL (the exact values are quadratures, ~1e-10)
 BOUND_TOL = 1e-8
@@ -76,7 +78,7 @@ def simulate_rules(named_rules, market, samples: int, seed: int,
     Returns (estimates, info): estimates = {name: {metric: (estimate, stderr, ci_low, ci_high)}} or None when
     the cell is not simulated; info = {"mode", "samples", "note", "warnings"}. A market the simulator refuses
     (``InputError``, e.g. n beyond profile mode without the order-statistic mode) is recorded with the
-    simulator's reason. When n * samples exceeds ``budget`` buyer values, a 64-auction pilot asks which mode
+    simulator's reason. Ctrl-C raises KeyboardInterrupt (never a partial cell). When n * samples exceeds ``budget`` buyer values, a 64-auction pilot asks which mode
     "auto" picks: a mode whose cost does not grow with n runs in full; profile mode runs budget / n auctions
     (noted), or none if that is below ``min_samples``."""
     from ..core.engine import simulate
@@ -94,10 +96,12 @@ def simulate_rules(named_rules, market, samples: int, seed: int,
     except InputError as exc:
         info["note"] = "not simulated: " + (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         return None, info
+    if res.partial:  # Ctrl-C inside the simulation: it returned what it had; the cell is not a result
+        raise KeyboardInterrupt
     out: dict = {}
     for row in res.frame.itertuples():
         out.setdefault(row.mechanism, {})[row.metric] = (row.estimate, row.stderr, row.ci_low, row.ci_high)
-    info.update(mode=res.mode, samples=res.samples, warnings=" | ".join(res.warnings))
+    info.update(mode=res.mode, samples=res.samples, warnings=" | ".join(res.warnings), result=res)
     return out, info
 
 
@@ -164,12 +168,15 @@ def simulated_columns(sim: dict, name: str, exact, metrics=("revenue", "surplus"
 
 # ---------------------------------------------------------------------- one market, three solutions
 def bargaining_cells(spec: str, n, *, samples: int = 0, seed: int = 0, tol: float = 1e-6,
-                     budget: float = DEFAULT_PROFILE_BUDGET, extra_columns: bool = True) -> list[dict]:
+                     budget: float = DEFAULT_PROFILE_BUDGET, extra_columns: bool = True,
+                     timings: bool = True) -> list[dict]:
     """Rows (one per solution) for the market (spec, n): exact Π, U, W of the implementing mechanism, the
     benchmarks, W/OPT and the paper's bounds for the class (Theorems 4.1, 5.2, 5.3), KS fairness
     (Definition 4.1), and with ``samples`` > 0 the simulated estimates (all three mechanisms on common random
     numbers, the market's own seed ``market_seed(seed, spec, n)``) with their CIs and whether each CI contains
     the exact value. An undefined market (example42 at n = 1) gives one 'skipped' row per solution.
+    ``timings``: the columns exact_seconds and sim_seconds (leave them out for a file that must be the same
+    bytes on every run: ``TIMING_COLUMNS``).
     """
     from distributions import Market
 
@@ -196,7 +203,8 @@ def bargaining_cells(spec: str, n, *, samples: int = 0, seed: int = 0, tol: floa
                    sim_note=info["note"], sim_warnings=info["warnings"])
         if sim is not None:
             row.update(simulated_ratio_columns(sim, kind, s))
-        row["exact_seconds"], row["sim_seconds"] = exact_seconds, sim_seconds
+        if timings:
+            row["exact_seconds"], row["sim_seconds"] = exact_seconds, sim_seconds
         rows.append(row)
     return rows
 
@@ -245,6 +253,75 @@ def simulated_ratio_columns(sim: dict, kind: str, s) -> dict:
     row["sim_welfare_ratio"] = row["sim_welfare"] / s.opt
     row["sim_welfare_ratio_ci_low"] = row["sim_welfare_ci_low"] / s.opt
     row["sim_welfare_ratio_ci_high"] = row["sim_welfare_ci_high"] / s.opt
+    return row
+
+
+#: Table 1's distributions and the paper's class of each (``scripts/table1.py``, ``experiments/table1.toml``)
+TABLE1_DISTRIBUTIONS = (
+    ("lomax:shape=3", "regular, anti-MHR"),
+    ("pareto:shape=2", "regular, anti-MHR"),
+    ("equal-revenue:high=100", "regular (atom at high: not anti-MHR; untruncated: regular, anti-MHR)"),
+    ("uniform", "MHR"),
+    ("exponential", "MHR (and regular, anti-MHR)"),
+    ("example42", "MHR worst case (Example 4.2; its atom at K keeps MHR)"),
+    ("weibull:shape=0.5", "anti-MHR, not regular"),
+    ("mixture:0.5*uniform(low=0;high=1)+0.5*uniform(low=2;high=3)", "general"),
+)
+#: the key columns of table1.csv, first
+TABLE1_FIRST_COLUMNS = ["distribution", "paper_class", "shape", "n", "solution", "welfare_ratio", "bound",
+                        "bound_source", "meets_bound", "bounds", "sim_welfare_ratio", "sim_welfare_ratio_ci_low",
+                        "sim_welfare_ratio_ci_high", "welfare_ci_contains_exact", "welfare_z", "sim_mode",
+                        "sim_samples", "sim_note", "sim_warnings"]
+
+
+def table1_cells(spec: str, n, *, samples: int, seed: int, tol: float, budget: float) -> list[dict]:
+    """One market of Table 1: ``bargaining_cells`` without timings, named by the table's spec (example42, not
+    its n-dependent spec) and with the paper's class of the distribution (``TABLE1_DISTRIBUTIONS``; "" for
+    another one)."""
+    paper_class = dict(TABLE1_DISTRIBUTIONS).get(spec, "")
+    cells = bargaining_cells(spec, n, samples=samples, seed=seed, tol=tol, budget=budget, timings=False)
+    for r in cells:
+        r["distribution"] = spec
+        r["paper_class"] = paper_class
+    return cells
+
+
+def table1_frame(rows):
+    """The rows of ``table1_cells`` as table1.csv's frame: the key columns first (``TABLE1_FIRST_COLUMNS``)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    first = [c for c in TABLE1_FIRST_COLUMNS if c in frame]
+    return frame[first + [c for c in frame.columns if c not in first]]
+
+
+def example42_curve_row(n, tol: float) -> dict:
+    """One n of Example 4.2's exact curve (``scripts/example42.py``, ``auction-sim run
+    experiments/example42.toml``): K, the atom, E[v], the benchmarks OPT, Π*, U*, and the three solutions; for
+    KS the factors of W/OPT = ρ (Π* + U*)/OPT (Theorem 4.1 (iii)), for Nash and cross-side Nash their ratios
+    (Theorems 5.1, 5.3 (iii))."""
+    from distributions import Market
+    from mechanisms.bargaining import solve
+    from mechanisms.frontier import Frontier
+
+    market = Market.iid("example42", n)
+    d = market.dist
+    F = Frontier(market, tol=tol)
+    sols = {k: solve(F, k) for k in SOLUTIONS}
+    ks = sols["ks"]
+    row = {"n": float(n), "K": d.K, "atom_mass": d.atom_mass, "mean_value": d.mean, "opt": ks.opt,
+           "revenue_max": ks.revenue_max, "surplus_max": ks.surplus_max,
+           "opt_over_K": ks.opt / d.K, "revenue_max_over_opt": ks.revenue_max / ks.opt,
+           "surplus_max_over_opt": ks.surplus_max / ks.opt,
+           "ks_rho": ks.revenue_ratio, "ks_fairness_gap": abs(ks.revenue_ratio - ks.surplus_ratio),
+           "ks_welfare_ratio": ks.welfare_ratio,
+           "ks_rho_times_benchmarks_over_opt": ks.revenue_ratio * (ks.revenue_max + ks.surplus_max) / ks.opt,
+           "frontier_points": len(F.points)}
+    for kind in ("nash", "cross-nash"):
+        s, key = sols[kind], kind.replace("-", "_")
+        row[f"{key}_revenue_ratio"] = s.revenue_ratio
+        row[f"{key}_surplus_ratio"] = s.surplus_ratio
+        row[f"{key}_welfare_ratio"] = s.welfare_ratio
     return row
 
 
