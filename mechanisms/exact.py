@@ -57,6 +57,8 @@ S_EPS = 1e-9
 #: log-q spacing of the three points that fit the power tail, and how far the quadrature may be pushed down
 TAIL_STEP = 10.0
 T_FLOOR = math.log(1e-290)
+#: the smallest positive double (subnormal): a value that underflows to 0 was below it
+DBL_TRUE_MIN = 5e-324
 
 
 def order_integrals(dist, alpha: float, beta: float, n: float, m: int = 1) -> tuple[float, float]:
@@ -135,6 +137,14 @@ def _tail_piece(f, t_cut: float, t_alpha: float) -> tuple[np.ndarray, np.ndarray
     v1, v2 = _exp_integral(g[:, 0], s1, span), _exp_integral(g[:, 0], s2, span)
     with np.errstate(invalid="ignore"):
         err = np.where(np.isfinite(v1) & np.isfinite(v2), np.abs(v1 - v2), np.where(v1 == v2, 0.0, np.inf))
+    # g underflows one step down (a steep tail, e.g. the Beta(m, n-m) weight with m = 600): it fell by more than
+    # g(t_cut) / DBL_TRUE_MIN over TAIL_STEP, so the tail is at most g(t_cut) / s_lo; count it as 0 +- that bound
+    under = (g[:, 0] != 0) & (g[:, 1] == 0)
+    if under.any():
+        with np.errstate(divide="ignore"):
+            s_lo = (lg[:, 0] - math.log(DBL_TRUE_MIN)) / TAIL_STEP
+            bound = np.abs(g[:, 0]) / s_lo
+        v1, err = np.where(under, 0.0, v1), np.where(under, bound, err)
     return v1, err
 
 
