@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -240,7 +241,9 @@ class _Refiner:
         y = np.array([p.revenue for p in pts])
         if np.ptp(x) < 1.0:
             return i, mu
-        coef = np.polyfit(x, y, 3)
+        with warnings.catch_warnings():  # a poorly conditioned fit is caught by the residual test below
+            warnings.simplefilter("ignore", np.exceptions.RankWarning)
+            coef = np.polyfit(x, y, 3)
         if np.max(np.abs(np.polyval(coef, x) - y)) > 1e-13 * self.f.scale:
             return i, mu
         target = _model_root(coef, u_g, D, self.f.n if self.kind == "nash" else 1.0, x.min(), x.max())

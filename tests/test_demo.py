@@ -83,3 +83,12 @@ def test_market_seeds_and_ci_slack():
     assert a != b and a == market_seed(0, "uniform", 10) and 0 <= a < 2 ** 63
     assert ci_contains(1.0 - 1e-16, 1.0 - 1e-16, 1.0) and not ci_contains(0.9, 0.99, 1.0)
     assert not math.isnan(float(market_seed(5, "x")))
+
+
+def test_cells_frame_keeps_large_seeds_exact():
+    """A whole-number column missing in some rows stays exact (not a float that loses the seed's digits)."""
+    from simulator.paper.reproduce import cells_frame
+
+    seed = 8506221768809880123  # > 2^53: a float would print 8.50622176880988e+18
+    text = cells_frame([{"sim_seed": seed, "x": 1.5}, {"x": 2.0}]).to_csv(index=False)
+    assert str(seed) in text.splitlines()[1] and "e+18" not in text

@@ -422,6 +422,21 @@ def write_json(path: str, obj) -> None:
     write_atomic(path, json.dumps(json_safe(obj), indent=2, default=str) + "\n")
 
 
+def cells_frame(rows: list[dict]):
+    """Rows (dicts) as a pandas frame whose whole-number columns stay exact where some rows lack them (a seed
+    such as 8506221768809880123 would otherwise become a float and lose digits): pandas' nullable Int64."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    for col in frame.columns:
+        values = [r.get(col) for r in rows]
+        present = [v for v in values if v is not None]
+        if present and frame[col].dtype.kind == "f" and all(isinstance(v, int) and not isinstance(v, bool)
+                                                             for v in present):
+            frame[col] = pd.array(values, dtype="Int64")
+    return frame
+
+
 def write_csv(path: str, frame) -> None:
     """A pandas frame as CSV without its index, written atomically."""
     write_atomic(path, frame.to_csv(index=False))
