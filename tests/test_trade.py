@@ -213,9 +213,9 @@ def test_atoms_and_mixtures_vcg_agv_posted():
                        parse_spec("uniform"))
     assert VCG().exact(mix).gains == pytest.approx(0.5 / 6 + 0.5 * 0.125, abs=1e-10)
     assert AGV().exact(mix).budget == 0.0
-    with pytest.raises(InputError, match="atoms"):
-        SecondBest().exact(disc)
-    # the offering side must be regular; the other side may have atoms: a uniform seller takes p(v) = v/2
+    sb = SecondBest().exact(disc)  # atoms are ironed (tests/test_trade_ironing.py checks the values)
+    assert abs(sb.budget) < 1e-12 and sb.gains <= gains + 1e-12
+    # the other side may have atoms: a uniform seller takes p(v) = v/2
     bo = BuyerOffer().exact(disc)
     e = sum(p * (v / 2) ** 2 for v, p in ((0.2, 0.3), (0.6, 0.3), (1.0, 0.4)))  # buyer's (v - p) p
     assert (bo.buyer_utility, bo.seller_utility, bo.gains) == pytest.approx((e, e / 2, 1.5 * e), abs=1e-12)
@@ -224,15 +224,18 @@ def test_atoms_and_mixtures_vcg_agv_posted():
     assert (so.seller_utility, so.buyer_utility) == pytest.approx((e, e / 2), abs=1e-12)
 
 
-def test_non_regular_seller_is_a_clear_error():
-    odd = Market.trade(parse_spec("uniform"), parse_spec("mixture:0.5*uniform(low=0;high=0.1)+0.5*uniform(low=0.9;"
-                                                         "high=1)"))
-    with pytest.raises(InputError) as exc:
-        SellerOffer().exact(Market.trade(odd.seller, parse_spec("uniform")))
-    assert exc.value.argument == "buyer"
-    with pytest.raises(InputError) as exc:
-        BuyerOffer().exact(odd)
-    assert exc.value.argument == "seller"
+def test_non_regular_offering_side_is_ironed():
+    # buyer v ~ U[0, .1] or U[.9, 1] (1/2 each) against c ~ U[0, 1]: Pr[V >= p] = 1/2 on [.1, .9], so the seller
+    # posts p(c) = .9 (profit (.9 - c)/2) for c < .8 and (1 + c)/2 (profit 5(1 - c)^2/4) above
+    odd = parse_spec("mixture:0.5*uniform(low=0;high=0.1)+0.5*uniform(low=0.9;high=1)")
+    so = SellerOffer().exact(Market.trade(odd, parse_spec("uniform")))
+    pi = integrate.quad(lambda c: (0.9 - c) / 2, 0, 0.8)[0] + integrate.quad(lambda c: 5 * (1 - c) ** 2 / 4, 0.8, 1)[0]
+    # the buyer's E[(V - p)^+]: (V - .9)^+ = 5 ∫ (v - .9) over [.9, 1] = 1/40 for c < .8; 5 (1 - p)^2 / 2 above
+    u = 0.8 / 40 + integrate.quad(lambda c: 5 * (1 - (1 + c) / 2) ** 2 / 2, 0.8, 1)[0]
+    assert (so.seller_utility, so.buyer_utility, so.budget) == pytest.approx((pi, u, 0.0), abs=1e-11)
+    # the mirror image: a uniform buyer offers p(v) = v/2 (v <= .2), else .1 to c ~ the same bimodal law
+    bo = BuyerOffer().exact(Market.trade(parse_spec("uniform"), odd))
+    assert (bo.buyer_utility, bo.seller_utility) == pytest.approx((pi, u), abs=1e-11)
 
 
 def test_spec_parser():

@@ -8,8 +8,10 @@ Buyer-offer: the buyer, knowing v, offers p(v) = argmax_p (v - p) Pr[C <= p]; FO
 the rule with weights (0, 1) and p(v) = κ(v). Both are budget balanced on every draw (one price) and ex-post IR.
 
 Two uniform traders on [0, 1]: p(c) = (1 + c)/2, gains 1/8, seller profit 1/12, buyer utility 1/24; the buyer-offer
-p(v) = v/2 mirrors it (buyer 1/12, seller 1/24). Regular traders only (no ironing; ``TradeRule`` says which side
-is not regular); the posted price ties to the lowest maximiser.
+p(v) = v/2 mirrors it (buyer 1/12, seller 1/24). Any traders: where the offered-to side is not regular (atoms,
+gaps, a non-monotone ψ or γ) its virtual value is ironed (``virtual``), and the rule ψ̄(v) >= c still posts the
+seller's optimal price (her profit R̄(q) - c q is maximised at a vertex of the revenue curve's hull, where
+R̄ = R); ties go to the lowest maximiser.
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ class SellerOffer(TradeMechanism):
             q = tr.Q(p)
             with np.errstate(invalid="ignore"):
                 return np.array([q, tr.A(p), c * q, np.where(q > 0, p * q, 0.0)])
-        trade, value, cost, pays = over_cost(tr, per_cost, what="seller-offer")
+        trade, value, cost, pays = over_cost(tr, per_cost, rule.jumps()[0], what="seller-offer")
         return TradeExact.from_sums(trade, value, cost, pays, pays)
 
     def outcome(self, market, v, c):
@@ -65,7 +67,7 @@ class BuyerOffer(TradeMechanism):
             g = tr.Gc(p)
             with np.errstate(invalid="ignore"):
                 return np.array([g, v * g, tr.B(p), np.where(g > 0, p * g, 0.0)])
-        trade, value, cost, pays = over_value(tr, per_value, what="buyer-offer")
+        trade, value, cost, pays = over_value(tr, per_value, rule.jumps()[1], what="buyer-offer")
         return TradeExact.from_sums(trade, value, cost, pays, pays)
 
     def outcome(self, market, v, c):

@@ -55,6 +55,13 @@ class TradeExact:
         return {name: getattr(self, name) for name in METRICS}
 
 
+def mix_exact(parts, weights, notes=()) -> TradeExact:
+    """The ex-ante values of a lottery that runs mechanism k (values ``parts[k]``) with probability
+    ``weights[k]``: every metric is the weighted sum."""
+    vals = {m: float(sum(w * getattr(p, m) for p, w in zip(parts, weights))) for m in METRICS}
+    return TradeExact(**vals, notes=tuple(notes))
+
+
 def outcome_arrays(v, c, trade, pays, receives) -> dict[str, np.ndarray]:
     """The per-draw metrics (``METRICS``) of an outcome: ``trade`` a boolean array, ``pays`` / ``receives`` the
     buyer's payment and the seller's receipt (whatever the trade; 0 where none is made)."""
@@ -84,7 +91,9 @@ class Traders:
                                        f"{market!r}")
         for side, dist in (("buyer", market.dist), ("seller", market.seller)):
             if not math.isfinite(dist.mean):
-                raise InputError(side, f"bilateral trade needs a finite mean, {dist.spec} has E = inf")
+                raise InputError(side, f"bilateral trade needs a finite mean, {dist.spec} has E = inf (then AGV's "
+                                       "expected externality, the offers' optimal prices and the frontier's rents "
+                                       "are infinite or undefined)")
         return cls(market.dist, market.seller)
 
     # ------------------------------------------------------------------ support
@@ -172,6 +181,8 @@ class TradeMechanism:
     ``outcome(market, v, c) -> {metric: array}`` (``METRICS``) for draws v ~ F, c ~ G."""
 
     name: str = "trade-mechanism"
+    #: True when ``outcome`` takes a fourth argument ``coin``: independent uniforms on [0, 1), one per draw
+    randomized: bool = False
 
     def exact(self, market) -> TradeExact:  # pragma: no cover - abstract
         raise NotImplementedError

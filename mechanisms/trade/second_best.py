@@ -19,8 +19,13 @@ Its payments are the dominant-strategy thresholds: the buyer pays θ(c) = min{v 
 receives κ(v) = max{c : γ(c) <= φ(v)}; they are IC and ex-post IR, and their expected values are those of the
 payment identity. The budget is balanced in expectation (ex ante), not on every draw.
 
-No ironing: the weighted virtual values must be monotone (regular traders: ψ and γ monotone, which makes every
-φ_a, γ_a with a in [0, 1] monotone) and F, G without atoms or gaps; otherwise InputError("buyer" / "seller").
+Any F, G (atoms, gaps, non-regular densities): where a weighted virtual value is not monotone it is ironed
+(``virtual``: the slope of the concave / convex hull of its curve in quantile space, Myerson 1981), the rule
+trades iff φ̄_a(v) >= γ̄_a(c) and is constant on each ironed interval (ties trade), so the interim allocations
+stay monotone, the thresholds θ, κ are still the dominant-strategy payments and, the rule being constant where
+the hull leaves the curve, E[θ(C) x] = E[ψ x] = E[ψ̄ x] (Myerson's Lemma). The ironed intervals are found on a
+grid (``frontier.GRID`` nodes) and refined locally: the reported values are exact for the rule used, which is
+optimal to ~1e-12 (the square of the intervals' ~1e-8 error in q, ~1e-6 relative on the tail's log grid).
 Roots are found in quantile space, q = Pr[V >= v] for the buyer (v = v_F(q), 1 - F(v) = q) and s = Pr[C >= c]
 for the seller (c = v_G(s), G(c) = 1 - s), which keeps the upper tails exact; within ``TAIL`` of q = 1 or s = 1
 (the lowest values and costs, which q and s cannot resolve: 1 - 1e-20 rounds to 1) they are found in value
@@ -29,15 +34,14 @@ Dekker's 2-ulp steps and a bisection every third step (about 10 steps, where bis
 """
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 from scipy import optimize
 
-from distributions.base import Distribution
 from distributions.errors import InputError
 
-from .outcome import TradeExact, TradeMechanism, Traders, outcome_arrays, over_cost, over_value
+from .outcome import TradeExact, TradeMechanism, Traders, mix_exact, outcome_arrays, over_cost, over_value
+from .virtual import (buyer_virtual_q, buyer_virtual_v, seller_virtual_c, seller_virtual_s,  # noqa: F401
+                      weighted_virtual)
 
 #: the quantiles that bracket each root before the refinement (log-spaced tail, linear bulk)
 BRACKET = np.unique(np.concatenate([np.geomspace(1e-18, 1.0, 161), np.linspace(0.0, 1.0, 257)]))
@@ -95,78 +99,9 @@ def boundary(f, target, strict: bool = False):
     return lo.reshape(shape), hi.reshape(shape), none.reshape(shape), every.reshape(shape)
 
 
-def buyer_virtual_q(F: Distribution, a: float, q):
-    """φ_a at the buyer's quantile q: v(q) - a q / f(v(q)); v(0) at q = 0 (inf for an unbounded F)."""
-    q = np.asarray(q, dtype=float)
-    v = np.asarray(F.v(q), dtype=float)
-    if a == 0:
-        return v
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        rent = np.where((q > 0) & np.isfinite(v), q / np.asarray(F.pdf(v), dtype=float), 0.0)
-    return v - a * rent
-
-
-def seller_virtual_s(G: Distribution, a: float, s):
-    """γ_a at the seller's quantile s = Pr[C >= c]: c(s) + a (1 - s) / g(c(s)); c(1) at s = 1, c̄ at s = 0
-    (inf for an unbounded G)."""
-    s = np.asarray(s, dtype=float)
-    c = np.asarray(G.v(s), dtype=float)
-    if a == 0:
-        return c
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        rent = np.where((s < 1) & np.isfinite(c), (1.0 - s) / np.asarray(G.pdf(c), dtype=float), 0.0)
-    return c + a * rent
-
-
-def buyer_virtual_v(F: Distribution, a: float, v):
-    """φ_a(v) = v - a Pr[V >= v] / f(v) at values v (exact in F's low tail, where q = 1 - F(v) rounds to 1)."""
-    v = np.asarray(v, dtype=float)
-    if a == 0:
-        return v
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        rent = np.where(np.isfinite(v), np.asarray(F.sf(v), dtype=float) / np.asarray(F.pdf(v), dtype=float), 0.0)
-    return v - a * rent
-
-
-def seller_virtual_c(G: Distribution, a: float, c):
-    """γ_a(c) = c + a G(c) / g(c) at costs c."""
-    c = np.asarray(c, dtype=float)
-    if a == 0:
-        return c
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        rent = np.where(np.isfinite(c), np.asarray(G.cdf(c), dtype=float) / np.asarray(G.pdf(c), dtype=float), 0.0)
-    return c + a * rent
-
-
-@functools.lru_cache(maxsize=256)
-def check_monotone(dist: Distribution, side: str, a: float) -> None:
-    """InputError(side) unless ``dist`` has no atoms or gaps and its weighted virtual value (φ_a for the buyer,
-    γ_a for the seller) is monotone on a dense quantile grid (cached by the distribution's value). For
-    0 <= a <= 1 it checks a = 1 (φ_a = (1 - a) v + a ψ is then monotone too); a = 0 (the value itself) needs
-    nothing: the seller-offer mechanism takes any G, the buyer-offer any F."""
-    if a == 0:
-        return
-    if dist.atoms or list(dist.jumps_q()):
-        raise InputError(side, f"{dist.spec} has atoms or gaps: the weighted virtual-value rule needs a density "
-                               "(ironing is not implemented for trade)")
-    a = 1.0 if 0.0 <= a <= 1.0 else a
-    grid = np.unique(np.concatenate([np.geomspace(1e-9, 1.0, 1500), np.linspace(0.0, 1.0, 1501)[1:-1]]))
-    if side == "buyer":
-        vals = buyer_virtual_q(dist, a, grid)  # non-increasing in q
-    else:
-        vals = seller_virtual_s(dist, a, grid)  # γ non-increasing in s (c falls as s rises)
-    finite = vals[np.isfinite(vals)]
-    scale = float(np.max(np.abs(finite))) if finite.size else 1.0
-    with np.errstate(invalid="ignore"):
-        rise = np.diff(vals)
-    if np.any(np.isnan(vals)) or np.any(rise > 1e-9 * max(scale, 1e-300)):
-        what = "virtual value v - a(1-F)/f" if side == "buyer" else "virtual cost c + a G/g"
-        raise InputError(side, f"the {what} (a = {a:g}) of {dist.spec} is not monotone: only regular traders are "
-                               "supported (ironing is not implemented for trade)")
-
-
 class TradeRule:
-    """Trade iff v - a_buyer (1 - F(v))/f(v) >= c + a_seller G(c)/g(c), with threshold payments (module doc)."""
+    """Trade iff φ̄(v) >= γ̄(c): v - a_buyer (1 - F(v))/f(v) >= c + a_seller G(c)/g(c), ironed where a side is
+    not regular (``virtual.weighted_virtual``), with threshold payments (module doc)."""
 
     def __init__(self, market, a_buyer: float, a_seller: float):
         self.traders = tr = Traders.of(market)
@@ -174,23 +109,32 @@ class TradeRule:
             if isinstance(a, bool) or not isinstance(a, (int, float)) or not (np.isfinite(a) and a >= 0):
                 raise InputError(name, f"expected a finite weight >= 0, got {a!r}")
         self.a_buyer, self.a_seller = float(a_buyer), float(a_seller)
-        check_monotone(tr.F, "buyer", self.a_buyer)
-        check_monotone(tr.G, "seller", self.a_seller)
+        self.buyer = weighted_virtual(tr.F, "buyer", self.a_buyer)
+        self.seller = weighted_virtual(tr.G, "seller", self.a_seller)
+
+    @property
+    def ironed(self) -> bool:
+        """True when either side's weighted virtual value is ironed (not regular for its weight)."""
+        return not (self.buyer.regular and self.seller.regular)
 
     def buyer_virtual(self, v):
-        """φ_{a_buyer}(v) = v - a_buyer (1 - F(v))/f(v), at the values v themselves (``buyer_virtual_v``)."""
-        return buyer_virtual_v(self.traders.F, self.a_buyer, v)
+        """φ̄(v): v - a_buyer (1 - F(v))/f(v) at the values v themselves, ironed where needed."""
+        return self.buyer.at_value(v)
 
     def seller_virtual(self, c):
-        """γ_{a_seller}(c) = c + a_seller G(c)/g(c) (``seller_virtual_c``)."""
-        return seller_virtual_c(self.traders.G, self.a_seller, c)
+        """γ̄(c): c + a_seller G(c)/g(c), ironed where needed."""
+        return self.seller.at_value(c)
 
     def threshold(self, c):
-        """θ(c) = min{v : φ(v) >= γ(c)}: v̲ if every buyer trades, inf if none. The root is found in the buyer's
-        quantile q, and in value space where q > 1 - ``TAIL`` (the low values that q cannot resolve)."""
-        F, a, tr = self.traders.F, self.a_buyer, self.traders
-        t = np.asarray(self.seller_virtual(c), dtype=float)
-        lo, _, none, every = boundary(lambda q: buyer_virtual_q(F, a, q), t)
+        """θ(c) = min{v : φ̄(v) >= γ̄(c)}: v̲ if every buyer trades, inf if none (``value_at``)."""
+        return self.value_at(np.asarray(self.seller_virtual(c), dtype=float))
+
+    def value_at(self, t):
+        """min{v : φ̄(v) >= t} for targets t. The root is found in the buyer's quantile q, and in value space
+        where q > 1 - ``TAIL`` (the low values that q cannot resolve)."""
+        F, tr, phi = self.traders.F, self.traders, self.buyer
+        t = np.asarray(t, dtype=float)
+        lo, _, none, every = boundary(phi.at_quantile, t)
         theta = np.where(none, np.inf, np.asarray(F.v(np.where(every, 1.0, lo)), dtype=float))
         low = ~none & (every | (lo > 1.0 - TAIL))
         if np.any(low):
@@ -198,16 +142,20 @@ class TradeRule:
 
             def value(y):  # y in [0, 1] -> v from the top of the low tail down to v̲
                 return top - y * (top - tr.v_lo)
-            y, _, y_none, y_every = boundary(lambda y: buyer_virtual_v(F, a, value(y)), t[low])
+            y, _, y_none, y_every = boundary(lambda y: phi.at_value(value(y)), t[low])
             theta[low] = np.where(y_none, top, value(np.where(y_every, 1.0, y)))
         return theta
 
     def critical_cost(self, v):
-        """κ(v) = max{c : γ(c) <= φ(v)}: c̄ if every seller trades, -inf if none. The root is found in the
-        seller's s, and in cost space where s > 1 - ``TAIL`` (the low costs that s cannot resolve)."""
-        G, a, tr = self.traders.G, self.a_seller, self.traders
-        t = np.asarray(self.buyer_virtual(v), dtype=float)
-        _, hi, none, every = boundary(lambda s: seller_virtual_s(G, a, s), t, strict=True)
+        """κ(v) = max{c : γ̄(c) <= φ̄(v)}: c̄ if every seller trades, -inf if none (``cost_at``)."""
+        return self.cost_at(np.asarray(self.buyer_virtual(v), dtype=float))
+
+    def cost_at(self, t):
+        """max{c : γ̄(c) <= t} for targets t. The root is found in the seller's s, and in cost space where
+        s > 1 - ``TAIL`` (the low costs that s cannot resolve)."""
+        G, tr, gamma = self.traders.G, self.traders, self.seller
+        t = np.asarray(t, dtype=float)
+        _, hi, none, every = boundary(gamma.at_quantile, t, strict=True)
         kappa = np.where(every, -np.inf, np.asarray(G.v(np.where(none, 0.0, hi)), dtype=float))
         low = ~every & ~none & (hi > 1.0 - TAIL)
         if np.any(low):
@@ -215,9 +163,17 @@ class TradeRule:
 
             def cost(y):  # y in [0, 1] -> c from the top of the low tail down to c̲
                 return top - y * (top - tr.c_lo)
-            _, y, y_none, y_every = boundary(lambda y: seller_virtual_c(G, a, cost(y)), t[low], strict=True)
+            _, y, y_none, y_every = boundary(lambda y: gamma.at_value(cost(y)), t[low], strict=True)
             kappa[low] = np.where(y_every, tr.c_lo, cost(np.where(y_none, 0.0, y)))
         return kappa
+
+    def jumps(self) -> tuple[list[float], list[float]]:
+        """(costs, values) where θ(c) and κ(v) jump: γ̄(c) or φ̄(v) meets an ironed level of the other side
+        (both ends of the jump), for the quadratures' breakpoints."""
+        lb, ls = self.buyer.levels, self.seller.levels
+        costs = np.concatenate([self.cost_at(lb), self.cost_at(np.nextafter(lb, -np.inf))]) if len(lb) else []
+        values = np.concatenate([self.value_at(ls), self.value_at(np.nextafter(ls, np.inf))]) if len(ls) else []
+        return [float(x) for x in costs if np.isfinite(x)], [float(x) for x in values if np.isfinite(x)]
 
     def trades(self, v, c):
         """Trade on each draw: v >= θ(c)."""
@@ -239,8 +195,9 @@ class TradeRule:
             g = tr.Gc(kappa)
             with np.errstate(invalid="ignore"):
                 return np.array([np.where(g > 0, kappa * g, 0.0)])
-        trade, value, cost, pays = over_cost(tr, per_cost, what="trade rule")
-        (receives,) = over_value(tr, per_value, what="trade rule")
+        costs, values = self.jumps()
+        trade, value, cost, pays = over_cost(tr, per_cost, costs, what="trade rule")
+        (receives,) = over_value(tr, per_value, values, what="trade rule")
         return TradeExact.from_sums(trade, value, cost, pays, receives)
 
     def outcome(self, v, c) -> dict[str, np.ndarray]:
@@ -258,15 +215,24 @@ def trade_rule(market, a_buyer: float, a_seller: float) -> TradeRule:
 
 class SecondBest(TradeMechanism):
     """Myerson–Satterthwaite: the trade rule with a_buyer = a_seller = a, a the smallest weight in [0, 1] whose
-    expected budget is 0 (a = 0, first best, when VCG already balances in expectation)."""
+    expected budget is 0 (a = 0, first best, when VCG already balances in expectation).
+
+    The budget is continuous in a unless ironed levels of the two sides (or atoms) meet, where a set of
+    positive probability switches between trade and no trade at once: there the budget jumps across 0 and the
+    second best randomises on that tie set, i.e. runs the rule just below the jump (budget < 0) with probability
+    ν and the rule at it (budget > 0) otherwise, ν chosen so that the expected budget is 0 (an ex-ante lottery
+    between two dominant-strategy IC, ex-post IR rules: both properties hold for each draw of the coin)."""
 
     name = "second-best"
+    randomized = True  # draws a coin per trade (used only when the budget jumps: ``mixture``)
 
     def __init__(self):
-        self._solved: dict = {}  # market (a value) -> (a, rule)
+        self._solved: dict = {}  # market (a value) -> (a, rule, low rule or None, ν)
 
-    def solve(self, market) -> tuple[float, TradeRule]:
-        """(a, rule): brentq on a -> E[budget](a), which rises from -E[VCG deficit] at a = 0."""
+    def mixture(self, market) -> tuple[float, TradeRule, TradeRule | None, float]:
+        """(a, rule, low, ν): run ``low`` (budget < 0) with probability ν, else ``rule`` (budget >= 0); low is
+        None and ν = 0 when ``rule`` alone balances the budget. brentq on a -> E[budget](a), which rises from
+        -E[VCG deficit] at a = 0."""
         if market not in self._solved:
             def budget(a):
                 return trade_rule(market, a, a).exact().budget
@@ -278,14 +244,46 @@ class SecondBest(TradeMechanism):
                 if b1 < 0:  # pragma: no cover - E[(ψ - γ)^+] >= 0 always
                     raise InputError("market", f"no budget-balanced rule: the budget at a = 1 is {b1:.6g}")
                 a = float(optimize.brentq(budget, 0.0, 1.0, xtol=1e-13, rtol=1e-13))
-            self._solved[market] = (a, trade_rule(market, a, a))
+            self._solved[market] = self._tie(market, a, budget)
         return self._solved[market]
 
-    def exact(self, market) -> TradeExact:
-        a, rule = self.solve(market)
+    @staticmethod
+    def _tie(market, a: float, budget):
+        """The rule at a, or, where the budget jumps at a, the two rules on both sides of the jump and ν."""
+        rule = trade_rule(market, a, a)
         ex = rule.exact()
-        return TradeExact(ex.trade, ex.buyer_pays, ex.seller_receives, ex.buyer_utility, ex.seller_utility,
-                          ex.gains, ex.budget, (f"a = {a:.12g}",))
+        if abs(ex.budget) <= 1e-11 * max(ex.buyer_pays, ex.seller_receives, 1e-300):
+            return a, rule, None, 0.0
+        step = 1e-12 if ex.budget > 0 else -1e-12  # the jump is within brentq's xtol of a: look beside it
+        for _ in range(40):
+            b = min(max(a - step, 0.0), 1.0)
+            other = budget(b)
+            if (other < 0) == (ex.budget > 0) or b in (0.0, 1.0):
+                break
+            step *= 2
+        lo, hi, b_lo, b_hi = (b, a, other, ex.budget) if ex.budget > 0 else (a, b, ex.budget, other)
+        return hi, trade_rule(market, hi, hi), trade_rule(market, lo, lo), b_hi / (b_hi - b_lo)
 
-    def outcome(self, market, v, c):
-        return self.solve(market)[1].outcome(v, c)
+    def solve(self, market) -> tuple[float, TradeRule]:
+        """(a, rule): the weight and the rule with budget >= 0 (``mixture`` adds the randomisation, if any)."""
+        return self.mixture(market)[:2]
+
+    def exact(self, market) -> TradeExact:
+        a, rule, low, nu = self.mixture(market)
+        notes = (f"a = {a:.12g}",)
+        if low is None:
+            return TradeExact(**{**rule.exact().__dict__, "notes": notes})
+        notes += (f"the budget jumps at a: rule a = {low.a_buyer:.12g} with probability {nu:.12g}, "
+                  f"else a = {a:.12g}",)
+        return mix_exact([low.exact(), rule.exact()], [nu, 1.0 - nu], notes)
+
+    def outcome(self, market, v, c, coin=None):
+        _, rule, low, nu = self.mixture(market)
+        out = rule.outcome(v, c)
+        if low is None:
+            return out
+        if coin is None:
+            raise InputError("coin", "the second best randomises here: pass one uniform on [0, 1) per draw")
+        pick = np.asarray(coin) < nu
+        other = low.outcome(v, c)
+        return {k: np.where(pick, other[k], out[k]) for k in out}

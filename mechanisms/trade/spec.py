@@ -1,9 +1,10 @@
 """Mechanism specs for bilateral trade (the command line's ``auction-sim trade --mechanism SPEC``).
 
     vcg | agv | agv:absorb=buyer|seller | posted:price=0.5 | posted:price=best | seller-offer | buyer-offer
-    | second-best | double:k=0.5
+    | second-best | double:k=0.5 | ks | nash
 
-``agv:absorb=SIDE`` is the budget-balanced mechanism of Proposition 5.6's proof with SIDE as agent 1.
+``agv:absorb=SIDE`` is the budget-balanced mechanism of Proposition 5.6's proof with SIDE as agent 1; ``ks`` and
+``nash`` the bargaining solutions on the trade frontier, run as mechanisms (``solutions.BargainingSolution``).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from distributions.errors import InputError
 
 #: name -> (allowed parameters, what they are)
 SPECS = {"vcg": (), "agv": ("absorb",), "posted": ("price",), "seller-offer": (), "buyer-offer": (),
-         "second-best": (), "double": ("k",)}
+         "second-best": (), "double": ("k",), "ks": (), "nash": ()}
 
 
 def _params(name: str, body: str) -> dict[str, str]:
@@ -44,6 +45,7 @@ def parse_trade_mechanism(spec: str):
     from .offers import BuyerOffer, SellerOffer
     from .posted import PostedPrice
     from .second_best import SecondBest
+    from .solutions import BargainingSolution
     from .vcg import VCG
 
     if not isinstance(spec, str) or not spec.strip():
@@ -60,4 +62,6 @@ def parse_trade_mechanism(spec: str):
         return PostedPrice(price if price == "best" else _float("price", price))
     if name == "double":
         return DoubleAuction(_float("k", kw.get("k", "0.5")))
+    if name in ("ks", "nash"):
+        return BargainingSolution(name)
     return {"vcg": VCG, "seller-offer": SellerOffer, "buyer-offer": BuyerOffer, "second-best": SecondBest}[name]()

@@ -7,10 +7,14 @@
                                [--quiet]
 
 Mechanisms (``mechanisms.trade.spec``): vcg, agv, agv:absorb=buyer|seller (Proposition 5.6), posted:price=P,
-posted:price=best, seller-offer, buyer-offer, second-best (Myerson–Satterthwaite), double:k=K (uniform traders).
+posted:price=best, seller-offer, buyer-offer, second-best (Myerson–Satterthwaite), double:k=K (uniform traders),
+ks and nash (the bargaining solutions on the trade frontier, run as lotteries between two frontier points with
+AGV transfers: budget 0 on every draw, Bayesian IC, interim IR; ``mechanisms.trade.solutions``).
 Metrics per mechanism: trade (probability), buyer_pays, seller_receives, buyer_utility, seller_utility, gains,
 budget (buyer_pays - seller_receives; negative: a deficit). analyze adds the details of each mechanism (AGV: the
-worst-off types and their interim utilities; second-best: its weight a; posted:price=best: the price) and
+worst-off types and their interim utilities; second-best: its weight a and, where its budget jumps, the
+probability nu_low of the lower rule; ks / nash: the lottery's nu_low and the two points' lambdas;
+posted:price=best: the price) and
 ``ratio`` = gains / first-best gains. simulate reports, per row, the estimate with its CI, the exact value and
 z, and the minimum and maximum over every draw (AGV: budget 0 on every draw). JSON: {"buyer", "seller",
 "results": [rows], "details": {mechanism: {...}}} (analyze) or the ``DrawResult.to_dict()`` of
@@ -37,7 +41,7 @@ def _common(p) -> None:
     p.add_argument("--seller", required=True, metavar="SPEC", help="the seller's cost distribution G, e.g. uniform")
     p.add_argument("--mechanism", required=True, action="append", metavar="SPEC",
                    help="trade mechanism (repeat for several): vcg, agv, agv:absorb=buyer|seller, posted:price=0.5, "
-                        "posted:price=best, seller-offer, buyer-offer, second-best, double:k=0.5")
+                        "posted:price=best, seller-offer, buyer-offer, second-best, double:k=0.5, ks, nash")
     add_format_args(p)
 
 
@@ -117,6 +121,7 @@ def details(mech, market) -> dict:
     from mechanisms.trade.agv import AGV
     from mechanisms.trade.posted import PostedPrice
     from mechanisms.trade.second_best import SecondBest
+    from mechanisms.trade.solutions import BargainingSolution
 
     if isinstance(mech, AGV):
         info = mech.interim(market)
@@ -124,7 +129,11 @@ def details(mech, market) -> dict:
                 "seller_worst_utility", "seller_shortfall", "seller_ir_to", "vcg_deficit")
         return {k: info[k] for k in keys if info[k] is not None}
     if isinstance(mech, SecondBest):
-        return {"a": mech.solve(market)[0]}
+        a, _, low, nu = mech.mixture(market)
+        return {"a": a} if low is None else {"a": a, "a_low": low.a_buyer, "nu_low": nu}
+    if isinstance(mech, BargainingSolution):
+        sol = mech.solve(market)[0]
+        return {"nu_low": sol.nu_low, "lambda_low": sol.low.lam, "lambda_high": sol.high.lam}
     if isinstance(mech, PostedPrice):
         return {"price": mech.price_for(market)}
     return {}

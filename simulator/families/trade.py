@@ -4,7 +4,9 @@ mechanism's vectorised ex-post outcome on the same draws (``mechanisms.trade``),
 
 Per mechanism and draw: trade (0/1), buyer_pays, seller_receives, buyer_utility, seller_utility, gains, budget
 (= buyer_pays - seller_receives). The result's ``minimum`` / ``maximum`` over every draw answer "budget
-balanced on every draw" (AGV: max |budget| = 0) and "IR on every draw" (min utility >= 0).
+balanced on every draw" (AGV: max |budget| = 0) and "IR on every draw" (min utility >= 0). A randomised
+mechanism (``randomized``: the second best where its budget jumps, the KS / Nash lotteries) gets one more
+uniform per draw, its coin, drawn after (v, c).
 """
 from __future__ import annotations
 
@@ -31,9 +33,13 @@ def trade_outcome(mechanisms, market):
     if len(set(names)) != len(names):
         raise InputError("mechanism", f"each mechanism may be given once, got {names}")
 
+    coins = any(getattr(m, "randomized", False) for m in mechanisms)
+
     def outcome(rng, size):
         v, c = draw_traders(market, rng, size)
-        return {m.name: m.outcome(market, v, c) for m in mechanisms}
+        coin = rng.random(size) if coins else None  # after (v, c): the same traders with or without a lottery
+        return {m.name: m.outcome(market, v, c, coin) if getattr(m, "randomized", False) else m.outcome(market, v, c)
+                for m in mechanisms}
     return outcome
 
 
