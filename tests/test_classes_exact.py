@@ -152,7 +152,7 @@ def test_weak_and_strong_exponentials():
         return out
 
     pts = [5, 10, 13, 14, 15, 20, 30, 60]
-    opt = quad(lambda t: 1 - top(t), 0, 200, points=pts)
+    opt = quad(lambda t: -np.expm1(n1 * log_cdf(t, 1.0) + n2 * log_cdf(t, a2)), 0, 200, points=pts)  # 1 - top
     spa_rev = quad(lambda t: 1 - second(t), 0, 200, points=pts)
     spa = SecondPrice(0.0).exact(mk)
     assert spa.welfare == pytest.approx(opt, rel=1e-9)
@@ -418,3 +418,121 @@ def test_counting_huge_classes():
     assert float(fewer_than(3, [1e30, 2], [1e-30, 0.5])) == pytest.approx(ref[:3].sum(), rel=1e-13)
     assert float(fewer_than(2, [0, 3], [0.5, 1.0])) == 0.0  # 3 others, all above
     assert float(exactly(3, [0, 3], [0.5, 1.0])) == pytest.approx(1.0, rel=1e-14)
+
+
+# ------------------------------------------------------------------ heavy tails, huge classes, no NaN (H4c)
+def pareto_psi_law(alpha: float):
+    """Pareto(α, 1): ψ(v) = v - v/α = (1 - 1/α) v (v = q^{-1/α}, ψ = R'(q)); law of ψ: G(t) = 1 - (t/c)^{-α} for
+    t >= c = 1 - 1/α, density g(t) = α c^α t^{-α-1}."""
+    c = 1.0 - 1.0 / alpha
+    return c, (lambda t: 0.0 if t < c else 1.0 - (t / c) ** -alpha), (lambda t: 0.0 if t < c else alpha * c ** alpha
+                                                                         * t ** (-alpha - 1))
+
+
+@pytest.mark.parametrize("counts", [(1, 1), (2, 3)])
+def test_myerson_with_a_pareto_class(counts):
+    """U[0,2] (ψ = 2v - 2 ~ U[-2, 2]) against Pareto(1.5) (ψ = v/3 >= 1/3, always served): (5.16) revenue
+    ∫_0^∞ 1 - G_1^{n_1} G_2^{n_2} dt and the win probabilities n_k ∫ g_k G_k^{n_k - 1} Π_{l≠k} G_l^{n_l}."""
+    n1, n2 = counts
+    mk = Market.of(("uniform:low=0,high=2", n1), ("pareto:shape=1.5", n2))
+    c, G2, g2 = pareto_psi_law(1.5)
+    G1 = lambda t: min(max((t + 2) / 4, 0.0), 1.0)  # noqa: E731
+    rule = lagrangian_rule(mk, 0.0)
+    for q in (1e-300, 1e-200, 1e-100, 1e-10, 0.3):  # the score is ψ(q) = (1/3) q^{-2/3} down to 1e-300
+        assert float(rule.classes[1].score(np.array(q))) == pytest.approx(q ** (-2 / 3) / 3, rel=1e-10)
+    assert float(rule.classes[1].threshold_value(np.array(1.0))) == pytest.approx(3.0, rel=1e-10)  # ψ(3) = 1
+    pieces = [(0.0, c), (c, 2.0), (2.0, 50.0), (50.0, math.inf)]
+    # above t = 2 (G_1 = 1): 1 - G_2^{n_2} = Σ_i C(n_2, i) (-1)^{i+1} (t/c)^{-αi}, integrated in closed form
+    tail = sum(math.comb(n2, i) * (-1) ** (i + 1) * c ** (1.5 * i) * 2.0 ** (1 - 1.5 * i) / (1.5 * i - 1)
+               for i in range(1, n2 + 1))
+    revenue = sum(quad(lambda t: 1 - G1(t) ** n1 * G2(t) ** n2, a, b) for a, b in pieces[:2]) + tail
+    win2 = sum(quad(lambda t: n2 * g2(t) * G2(t) ** (n2 - 1) * G1(t) ** n1, a, b) for a, b in pieces[1:])
+    rev2 = sum(quad(lambda t: t * n2 * g2(t) * G2(t) ** (n2 - 1) * G1(t) ** n1, a, b) for a, b in pieces[1:])
+    e = Myerson().exact(mk)
+    assert e.sold == pytest.approx(1.0, rel=1e-12)  # a Pareto buyer always has ψ > 0
+    assert e.revenue == pytest.approx(revenue, rel=1e-9)
+    assert e.per_class[1]["win_probability"] == pytest.approx(win2, rel=1e-9)
+    assert e.per_class[0]["win_probability"] == pytest.approx(1 - win2, rel=1e-9)
+    assert e.per_class[1]["revenue"] == pytest.approx(rev2, rel=1e-9)
+
+
+def test_lagrangian_scores_deep_in_heavy_tails():
+    """ψ(q) = R'(q) where the density underflows: Lomax(2) ψ = q^{-1/2}/2 - 1 (closed form); Weibull(k)
+    ψ = v - q/f(v(q)) = x^{1/k} - x^{1/k - 1}/k, x = -ln q (f(v) ~ 1e-326 at q = 1e-300 for k = 0.1); the
+    surplus curve's score S'(q) = q/f(v(q)) = x^{1/k - 1}/k."""
+    lomax = lagrangian_rule(Market.of(("lomax:shape=2", 1), (U1, 1)), 0.0).classes[0]
+    weib = lagrangian_rule(Market.of(("weibull:shape=0.1", 1), (U1, 1)), 0.0).classes[0]
+    surplus = lagrangian_rule(Market.of(("weibull:shape=0.1", 1), (U1, 1)), math.inf).classes[0]
+    for q in (1e-300, 1e-250, 1e-120, 1e-3):
+        assert float(lomax.score(np.array(q))) == pytest.approx(q ** -0.5 / 2 - 1, rel=1e-10)
+        x = -math.log(q)
+        assert float(weib.score(np.array(q))) == pytest.approx(x ** 10 - 10 * x ** 9, rel=1e-10)
+        assert float(surplus.score(np.array(q))) == pytest.approx(10 * x ** 9, rel=1e-10)
+
+
+def test_million_weak_and_three_strong_closed_forms():
+    """1e6 weak U[0,1] + 3 strong U[0,2], second price. For t <= 1: P(max <= t) = t^{n+3}/8, P(exactly one
+    above t) = n (1-t) t^{n+2}/8 + 3 (1 - t/2) t^{n+2}/4 (polynomials: ∫_0^1 t^k = 1/(k+1)); above 1 only the
+    strong buyers. The weak class wins w.p. E[(W/2)^3] = n / (8 (n + 3)) (W ~ t^n); someone always buys."""
+    n = 1e6
+    mk = Market.of((U1, n), (U2, 3))
+    rev = (1 - 1 / (8 * (n + 4)) - n / 8 * (1 / (n + 3) - 1 / (n + 4)) - 0.75 * (1 / (n + 3) - 0.5 / (n + 4))
+           + quad(lambda t: 1 - (t / 2) ** 3 - 3 * (1 - t / 2) * (t / 2) ** 2, 1, 2))
+    welfare = 1 - 1 / (8 * (n + 4)) + quad(lambda t: 1 - (t / 2) ** 3, 1, 2)
+    e = SecondPrice(0.0).exact(mk)
+    assert e.sold == pytest.approx(1.0, abs=1e-12)
+    assert e.per_class[0]["win_probability"] == pytest.approx(n / (8 * (n + 3)), abs=1e-12)
+    assert e.per_class[1]["win_probability"] == pytest.approx(1 - n / (8 * (n + 3)), abs=1e-12)
+    assert e.revenue == pytest.approx(rev, abs=1e-11)
+    assert e.welfare == pytest.approx(welfare, abs=1e-11)
+    # Myerson: nobody has ψ >= 0 only when all are below their monopoly prices, w.p. 2^{-n} / 8 = 0
+    assert Myerson().exact(mk).sold == pytest.approx(1.0, abs=1e-12)
+
+
+def test_infinite_mean_class_posted_price_and_second_price():
+    """U[0,2] + 2 Pareto(0.8) (infinite mean). Posted price 2: revenue 2 P(sold) = 2 (1 - (1 - 2^{-0.8})^2),
+    finite; welfare +inf with a note. Second price: revenue E[second highest] = ∫ 1 - F_max - P(one above)
+    (its tail (1 - F_p)^2 = t^{-1.6} is integrable: finite), welfare +inf."""
+    mk = Market.of((U2, 1), ("pareto:shape=0.8", 2))
+    sold = 1 - (1 - 2 ** -0.8) ** 2
+    e = PostedPrice(2.0).exact(mk)
+    assert e.sold == pytest.approx(sold, rel=1e-12)
+    assert e.revenue == pytest.approx(2 * sold, rel=1e-12)
+    assert e.per_class[1]["revenue"] == pytest.approx(2 * sold, rel=1e-12) and e.per_class[0]["revenue"] == 0
+    assert e.welfare == math.inf and e.surplus == math.inf and e.notes
+    Fu = lambda t: min(t / 2, 1.0)  # noqa: E731
+    Fp = lambda t: 0.0 if t < 1 else 1 - t ** -0.8  # noqa: E731
+    one_above = lambda t: (1 - Fu(t)) * Fp(t) ** 2 + 2 * (1 - Fp(t)) * Fp(t) * Fu(t)  # noqa: E731
+    rev = sum(quad(lambda t: 1 - Fu(t) * Fp(t) ** 2 - one_above(t), a, b) for a, b in [(0, 1), (1, 2)])
+    rev += 2 ** -0.6 / 0.6  # t >= 2: (1 - F_p)^2 = t^{-1.6}
+    e = SecondPrice(0.0).exact(mk)
+    assert e.revenue == pytest.approx(rev, rel=1e-9)
+    assert e.welfare == math.inf and e.sold == pytest.approx(1.0, rel=1e-12)
+
+
+ODD_MARKETS = [
+    [("pareto:shape=1.0", 2), ("lomax:shape=2", 3)],
+    [("pareto:shape=0.8", 1e30), (U1, 3)],
+    [("lomax:shape=0.5", 2), ("exponential", 1e30)],
+    [("equal-revenue:high=10", 2), ("uniform:low=0,high=5", 1)],
+    [("discrete:values=1/2", 2), ("discrete:values=1/3", 2)],
+    [("mixture:0.5*uniform(low=0;high=1)+0.5*uniform(low=2;high=3)", 2), ("exponential", 1e6)],
+    [("lognormal", 3), ("weibull:shape=0.5", 1e30)],
+]
+
+
+@pytest.mark.parametrize("specs", ODD_MARKETS)
+def test_no_nan_on_odd_markets(specs):
+    """Atoms, discrete laws, heavy tails, 1e30 buyers, m = 1 and 2: every exact value is a number or ±inf,
+    units sold within [0, m], welfare = revenue + surplus."""
+    for m in (1, 2):
+        mk = Market.of(*specs, m=m)
+        for name in ("spa", "lottery", "posted:price=2", "spa:reserve=0.5"):
+            e = parse_mechanism(name, mk).exact(mk)
+            values = [e.revenue, e.surplus, e.welfare, e.sold]
+            values += [row[k] for row in e.per_class for k in ("revenue", "surplus", "welfare", "win_probability")]
+            assert not any(math.isnan(v) for v in values), (name, m, e)
+            assert -1e-12 <= e.sold <= m * (1 + 1e-12), (name, m, e.sold)
+            assert all(row["win_probability"] >= -1e-15 for row in e.per_class), (name, m)
+            if math.isfinite(e.welfare):
+                assert e.welfare == pytest.approx(e.revenue + e.surplus, rel=1e-9, abs=1e-12)

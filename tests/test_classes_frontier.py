@@ -9,6 +9,8 @@ A grid optimum is a lower bound of the true optimum that converges as the grid i
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from scipy import optimize
@@ -126,3 +128,15 @@ def test_ks_two_uniforms_against_closed_form():
     assert ks["ratio"] - 1e-11 <= ratio <= ks["ratio_upper"] + 1e-11  # the certificate brackets the truth
     lam = (1 - 2 * d) / (1 - d)
     assert ks["lambda_low"] <= lam * (1 + 1e-6) and lam <= ks["lambda_high"] * (1 + 1e-6)
+
+
+def test_frontier_of_one_point():
+    """1e30 Pareto(1.5) buyers and 2 exponentials (who never matter): Myerson and the surplus optimum are both
+    second price, so the frontier is one point and KS is it. For n i.i.d. Pareto(α, 1) E[X_(n-1:n)] =
+    Γ(n+1) Γ(2 - 1/α) / Γ(n+1-1/α) = n^{1/α} Γ(2 - 1/α) (1 + O(1/n)) and E[max] = n^{1/α} Γ(1 - 1/α) (1 + O(1/n))."""
+    market = Market.of(("pareto:shape=1.5", 1e30), ("exponential", 2))
+    revenue = 1e20 * math.gamma(4 / 3)
+    surplus = 1e20 * (math.gamma(1 / 3) - math.gamma(4 / 3))
+    e = parse_mechanism("ks", market).exact(market)
+    assert (e.revenue, e.surplus) == pytest.approx((revenue, surplus), rel=1e-9)
+    assert class_frontier(market).ks()["ratio"] == pytest.approx(1.0, rel=1e-12)

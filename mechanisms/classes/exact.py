@@ -13,7 +13,9 @@ n_l - [l = k] for the others, and B(N, Q) = Σ_l Bin(N_l, Q_l) the number of oth
   quantile p, with exactly m - 1 of the remaining others above it: Π_k = n_k Σ_j (n_j - [j = k]) ∫
   lo_k(s_j(p)) Q_k(s_j(p)) P(B(N - e_j, Q(s_j(p))) = m - 1) dp.
 
-These integrals run in log p over (1e-300, r_j], with a power-law tail below (quadrature.integrate). A tie at
+These integrals run in log p over (1e-300, r_j], with a power-law tail below (quadrature.integrate); the
+panels break where another class's count crowds (n_l Q_l = 1e-3 m .. 1e3 m, ``_Engine.crowd``), and where
+v_j(p) overflows (a heavy tail) the own-class payment Q lo = p v_j(p) is R_j(p). A tie at
 score c (pools of one or several classes, a_l = Q_l(c+), b_l = Q_l(c), A others above c, C others at c):
 random tie-breaking is a uniform key per tied buyer, so a tied buyer whose key puts a fraction σ of the tie
 ahead of her wins with probability F(a + σ (b - a)), F(Q) = P(B(N, Q) < m), and E[1{A < m} min(1, (m - A) /
@@ -25,6 +27,8 @@ gives
     n_k [ a_k (hi_k (F(a) - F(b)) - (hi_k - lo_k) (∫F - F(b))) + (b_k - a_k) lo_k (∫F - F(b)) ].
 
 With at most m participants everyone pays her reserve: n_k ρ_k r_k F(r). Surplus U_k = W_k - Π_k (per class).
+An infinite surplus (a class of infinite mean that wins) is reported as +inf with a note; a NaN anywhere is
+an error, never an output.
 """
 from __future__ import annotations
 
@@ -47,6 +51,8 @@ RTOL_JOINT = 1e-12
 #: absolute tolerance of a class's integrals, relative to m min(1, max_k v_k(1/2))
 ATOL = 1e-17
 LOG_FLOOR = math.log(1e-300)
+#: classes with at least this many buyers get panel breaks at their crowding scores (``_Engine.crowd``)
+CROWD = 30
 
 
 @dataclass(frozen=True)
@@ -113,8 +119,8 @@ class _Engine:
             for pool in cj.pools:
                 off &= ~((p > pool.q_lo) & (p <= pool.q_hi))
             zero = np.zeros(p.shape)
-            v_j = np.asarray(cj.dist.v(np.minimum(p, 1.0)), dtype=float)
-            with np.errstate(over="ignore", invalid="ignore"):
+            with np.errstate(over="ignore", invalid="ignore"):  # v_j(p) = inf below ~1e-250 in a heavy tail
+                v_j = np.asarray(cj.dist.v(np.minimum(p, 1.0)), dtype=float)
                 x = fewer_than(self.m, self.others(j), Q) + zero
                 pay, keep = [], []
                 for k in range(self.K):
@@ -124,13 +130,16 @@ class _Engine:
                         keep.append(np.zeros(p.shape))
                         continue
                     # her own class: the lowest value scoring >= s_j(p) is v_j(p) (exact; the score inverse
-                    # would round where the score is flat to double precision, e.g. θ -> 1)
+                    # would round where the score is flat to double precision, e.g. θ -> 1), and Q_k lo_k =
+                    # R_j(p) (finite where v_j(p) overflows: a heavy tail below p ~ 1e-250)
                     lo = (v_j if k == j else np.asarray(self.cls[k].threshold_value(y), dtype=float)) + zero
+                    Q_lo = np.asarray(cj.dist.R(np.minimum(p, 1.0)), dtype=float) if k == j else Q[k] * lo
                     w = exactly(self.m - 1, self.others(k, j), Q) + np.zeros(p.shape)
-                    pay.append(np.where(w * Q[k] > 0, w * Q[k] * lo, 0.0) * pair)
+                    pay.append(np.where(w * Q[k] > 0, w * Q_lo, 0.0) * pair)
                     keep.append(np.where(w > 0, w * excess(self.cls[k].dist, Q[k], lo), 0.0) * pair)
-                out = np.vstack([x * self.n[j]] + pay + keep) * np.where(off, p, 0.0)
-            return out
+                rows = np.vstack([x * self.n[j]] + pay + keep)
+            # zero on j's pools (the ties are counted by ``tie``): masked, as an infinite row times 0 is NaN
+            return np.where(off, rows * p, 0.0)
 
         return f
 
@@ -145,6 +154,7 @@ class _Engine:
                 continue
             levels = [pool.score for pool in cl.pools]
             levels += [float(cl.score(np.array(cl.r))), float(cl.score(np.array(min(1e-300, cl.r))))]
+            levels += [float(cl.score(np.array(q))) for q in self.crowd(l) if q < cl.r]
             for c in levels:
                 if math.isfinite(c):
                     q = float(cj.score_sf(np.array(c)))
@@ -153,6 +163,16 @@ class _Engine:
         logs = [math.log(q) for q in pts if 1e-300 < q < cj.r]
         grid = np.arange(math.ceil(LOG_FLOOR), top, 2.0)
         return np.unique(np.concatenate([[LOG_FLOOR, top], logs, grid]))
+
+    def crowd(self, l: int) -> np.ndarray:
+        """Quantiles of class l where n_l Q runs through 1e-3 m .. 1e3 m: where P(B < m) falls from ~1 to ~0
+        (width ~1/n_l in Q_l). Another class's panels break at the same scores, or a large class's steep step
+        (1 - Q_l)^{n_l}, narrower than that class's own panels (0.5 in ln p at p = 1/2: 1e6 buyers of U[0, 1]
+        against U[0, 2]), would fall between the quadrature's nodes. Classes under ``CROWD`` buyers have no
+        such narrow step (width >= 1/CROWD)."""
+        if self.n[l] < CROWD:
+            return np.zeros(0)
+        return np.power(10.0, np.arange(-3.0, 3.01 + math.log10(self.m), 0.5)) / self.n[l]
 
     def continuous(self, j: int) -> np.ndarray:
         """∫ over class j's quantiles (off its pools) of ``integrand(j)``, plus the power-law tail below 1e-300,
@@ -235,7 +255,7 @@ def excess(dist, Q, price):
     q = np.where(pos, Q, 1.0)
     v, _, S = curves(dist, q)
     with np.errstate(invalid="ignore", over="ignore"):
-        d = v - price
+        d = np.where(v == price, 0.0, v - price)  # v = price = inf (a heavy tail's overflow): nothing kept
         d = np.where(np.abs(d) <= 1e-12 * np.abs(price), 0.0, d)
         return np.where(pos, np.where(q > 0, S, 0.0) + np.where(d != 0, q * d, 0.0), 0.0)
 
@@ -293,7 +313,8 @@ def unresolved_top(score, count: float) -> float | None:
     top) that its highest values are not distinct doubles; None otherwise (unbounded, an atom at the top)."""
     if score.r <= 0 or count <= 0:
         return None
-    top = float(score.dist.v(np.array(1e-300)))
+    with np.errstate(over="ignore"):  # a heavy tail's v(1e-300) beyond the doubles: inf, unbounded
+        top = float(score.dist.v(np.array(1e-300)))
     if not math.isfinite(top) or any(a <= 0.0 < b for a, b, _ in score.dist.atoms_q()):
         return None
     probe = min(score.r, 1e-6 / count)
@@ -332,7 +353,9 @@ def _assemble(eng: _Engine, market, total: np.ndarray) -> ClassesExact:
     surplus, wins, revenue = (np.array(row, dtype=float) for row in total)
     notes = []
     for k, c in enumerate(eng.cls):
-        if not math.isfinite(surplus[k]) or math.isnan(revenue[k]):
+        if math.isnan(revenue[k]) or math.isnan(wins[k]):
+            raise QuadratureError("dist", f"class {k + 1}: revenue {revenue[k]} / units {wins[k]} not a number")
+        if not math.isfinite(surplus[k]):
             mean = float(getattr(c.dist, "mean", math.nan))
             if mean == math.inf and wins[k] > 0:
                 surplus[k] = math.inf

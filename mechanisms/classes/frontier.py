@@ -141,6 +141,10 @@ class ClassFrontier:
     def chord_ks(self) -> tuple[int, dict]:
         """The KS point of the piecewise-linear inner frontier: (segment index, solution), a mixture of the
         segment's ends with probability ν of the upper one."""
+        if len(self.points) == 1:  # Π* and U* by one mechanism (the frontier is a point): KS is that point
+            p = self.points[0]
+            return 0, {"revenue": p.revenue, "surplus": p.surplus, "ratio": p.revenue / self.revenue_max,
+                       "nu": 0.0, "lambda_low": p.lam, "lambda_high": p.lam}
         f = [p.revenue / self.revenue_max - p.surplus / self.surplus_max for p in self.points]
         for i in range(len(self.points) - 1):
             if f[i] >= 0 >= f[i + 1]:
@@ -167,8 +171,10 @@ class ClassFrontier:
             i, sol = self.chord_ks()
             upper = self.ks_upper()
             self.ks_gap = max((upper - sol["ratio"]) / sol["ratio"], 0.0)
+            if self.ks_gap <= KS_TOL or len(self.points) == 1 or evals >= KS_MAX_EVALS:
+                break
             a, b = self.points[i], self.points[i + 1]
-            if self.ks_gap <= KS_TOL or (a.theta, b.theta) in edges or evals >= KS_MAX_EVALS:
+            if (a.theta, b.theta) in edges:
                 break
             d_pi, d_u = a.revenue - b.revenue, b.surplus - a.surplus
             mid = self.evaluate(min(max(d_pi / (d_pi + d_u), a.theta), b.theta))

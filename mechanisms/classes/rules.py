@@ -4,8 +4,8 @@
   the value, class k takes part above ρ_k, lo_k(t) = max(t, ρ_k); atoms of F_k are pools bidding their value;
 * the Lagrangian optimum of Π + λU (λ = 0: Myerson's optimal auction, textbook Proposition 5.3 with ironing;
   λ = inf: the buyers'-surplus optimum): per class, iron R_λ,k = λ V_k + (1-λ) R_k (``ironing.iron``, cached by
-  ``optimal.lagrangian_ironing``); the score is its derivative λ v + (1-λ) ψ_k (ψ = v - q / f(v(q)): 1 - F = q
-  exactly, no cancellation in the tail) (the ironed one on the ironed intervals, pools there), the reserve
+  ``optimal.lagrangian_ironing``); the score is its derivative λ v + (1-λ) ψ_k (ψ = R' = v - q / f(v(q)), in
+  closed form for power tails, ``virtual``) (the ironed one on the ironed intervals, pools there), the reserve
   quantile r_k = sup argmax of the hull (q_m for Myerson);
 * the lottery: everyone scores 0 (one tie), pays 0; a posted price p: every buyer with v >= p scores 0 and
   pays p (units to uniformly random buyers among them: a sequential posted price with random arrivals).
@@ -22,6 +22,7 @@ from ..compile import add_atom_pools, atom_intervals, merge_intervals, side_bids
 from ..ironing import Curve
 from ..optimal import lagrangian_ironing
 from .rule import ClassRule, ClassScore, Pool
+from .virtual import lagrangian_score_values
 
 #: bisection steps of the score inverse in log q (2^-64 of 690: ~1e-17 relative in q)
 BISECTION_STEPS = 64
@@ -45,7 +46,8 @@ def value_score(dist, count, reserve: float) -> ClassScore:
 
     def score(q):
         q = np.asarray(q, dtype=float)
-        return _flat(pools, np.asarray(dist.v(np.clip(q, 0.0, 1.0)), dtype=float), q)
+        with np.errstate(over="ignore"):  # a heavy tail's values beyond the doubles: inf
+            return _flat(pools, np.asarray(dist.v(np.clip(q, 0.0, 1.0)), dtype=float), q)
 
     def score_sf(t):
         t = np.asarray(t, dtype=float)
@@ -121,12 +123,8 @@ def lagrangian_score(dist, count, lam: float) -> ClassScore:
 
     def score(q):
         q = np.asarray(q, dtype=float)
-        v = np.asarray(dist.v(np.clip(q, 0.0, 1.0)), dtype=float)
-        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-            psi = v - np.clip(q, 0.0, 1.0) / np.asarray(dist.pdf(v), dtype=float)  # ψ = v - (1-F)/f, 1-F = q
-            s = (curve.a * v if curve.a else 0.0) + (curve.b * psi if curve.b else 0.0)
-            s = s - tilt * np.log(np.clip(q, Q_FLOOR, 1.0))
-        return _flat(pools, np.nan_to_num(s, nan=0.0) + np.zeros(q.shape), q)
+        s = lagrangian_score_values(dist, q, curve.a, curve.b) - tilt * np.log(np.clip(q, Q_FLOOR, 1.0))
+        return _flat(pools, np.nan_to_num(s) + np.zeros(q.shape), q)
 
     score_sf = inverse_score(score, r)
     reserve = side_reserve(dist, r, curve.side) if r > 0 else math.inf
