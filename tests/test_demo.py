@@ -92,3 +92,20 @@ def test_cells_frame_keeps_large_seeds_exact():
     seed = 8506221768809880123  # > 2^53: a float would print 8.50622176880988e+18
     text = cells_frame([{"sim_seed": seed, "x": 1.5}, {"x": 2.0}]).to_csv(index=False)
     assert str(seed) in text.splitlines()[1] and "e+18" not in text
+
+
+def test_demo_asymmetric_cells(demo):
+    """Section 4 against the textbook's two buyers U[0,1], U[0,2] in closed form: second price 5/12 (the strong
+    buyer wins 3/4), own monopoly reserves 1/2, 1: 5/8, Myerson 31/48 with win probabilities 5/16, 7/16; and the
+    1e6 weak + 3 strong market's second price: E[v_(2)] with the weak top at 1 and the strong three on [0, 2]."""
+    out, stdout = demo
+    f = pd.read_csv(out / "demo_asymmetric.csv").set_index(["market", "mechanism", "metric"])
+    two = "two buyers U[0,1], U[0,2]"
+    expected = {("spa", "revenue"): 5 / 12, ("spa", "win[2]"): 3 / 4, ("spa:reserves=monopoly", "revenue"): 5 / 8,
+                ("myerson", "revenue"): 31 / 48, ("myerson", "win[1]"): 5 / 16, ("myerson", "win[2]"): 7 / 16}
+    for (mech, metric), value in expected.items():
+        assert f.loc[(two, mech, metric), "exact"] == pytest.approx(value, rel=1e-9)
+    assert f.ci_contains_exact.astype(bool).mean() > 0.7 and "Asymmetric buyers" in stdout
+    big = f.loc["1e6 weak U[0,1] + 3 strong U[0,2]"]
+    assert (big["mode"] == "orderstat").all()
+    assert big.loc[("spa", "win[1]"), "exact"] + big.loc[("spa", "win[2]"), "exact"] == pytest.approx(1.0, rel=1e-9)
