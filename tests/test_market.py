@@ -117,9 +117,20 @@ def test_several_classes():
     with pytest.raises(InputError) as err:
         market.dist
     assert err.value.argument == "market"
-    with pytest.raises(InputError) as err:
-        SecondPrice().exact(market)
+    with pytest.raises(InputError) as err:  # an explicit bid space is defined for one class only
+        parse_mechanism("ivickrey:bids=0-1/2").exact(market)
     assert err.value.argument == "market"
+    # second price (VCG with m = 2) works on several classes: revenue 2 E[v_(3)] of the five buyers
+    # (P[v_(3) >= t] = P[at least 3 of the 5 above t], the classes' counts binomial), by quadrature here
+    def at_least_three(t):
+        p_u, p_e = max(0.0, 1.0 - t), math.exp(-t)
+        a = stats.binom.pmf(np.arange(3), 2, p_u)
+        b = stats.binom.pmf(np.arange(4), 3, p_e)
+        return sum(a[i] * b[j] for i in range(3) for j in range(4) if i + j >= 3)
+
+    expected = 2 * (integrate.quad(at_least_three, 0, 1, epsabs=1e-13)[0]
+                    + integrate.quad(at_least_three, 1, 60, epsabs=1e-13)[0])
+    assert SecondPrice().exact(market).revenue == pytest.approx(expected, rel=1e-9)
     with pytest.raises(InputError) as err:
         BuyerClass(Uniform(0, 1), 0)
     assert err.value.argument == "n"
