@@ -132,27 +132,16 @@ class Frontier:
 
     def _search(self, left: ExtremePoint, right: ExtremePoint) -> list[ExtremePoint]:
         """Split the segment whose chord is farthest below the frontier first, until every chord is within tol
-        or the evaluation budget is spent (then the largest errors have been removed)."""
-        import heapq
+        or the evaluation budget is spent (then the largest errors have been removed; ``dichotomy``)."""
+        from .dichotomy import dichotomy
 
-        out, evals, heap, tie = [left, right], 2, [], 0
-
-        def push(a, b):
-            nonlocal evals, tie
+        def probe(a, b):
             gain, mid = self._probe(a, b)
-            evals += 1
-            if mid is not None and gain > self.tol * self.scale:
-                tie += 1
-                heapq.heappush(heap, (-gain, tie, a, mid, b))
+            return gain, mid, 1
 
-        push(left, right)
-        while heap and evals < self.max_points:
-            _, _, a, mid, b = heapq.heappop(heap)
-            out.append(mid)
-            push(a, mid)
-            push(mid, b)
-        if heap:  # the budget ran out before the tolerance: say so (the listing is coarser than tol)
-            self.converged, self.gap = False, -heap[0][0]
+        out, gap = dichotomy(left, right, probe, self.tol * self.scale, self.max_points)
+        if gap:  # the budget ran out before the tolerance: say so (the listing is coarser than tol)
+            self.converged, self.gap = False, gap
         return out
 
     def _dedupe(self, pts: list[ExtremePoint]) -> list[ExtremePoint]:

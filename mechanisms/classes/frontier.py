@@ -20,7 +20,6 @@ no definition that reduces to the paper's, so they are refused with an ``InputEr
 from __future__ import annotations
 
 import functools
-import heapq
 import math
 from dataclasses import dataclass
 
@@ -95,30 +94,21 @@ class ClassFrontier:
         return point
 
     def _search(self, left: ClassPoint, right: ClassPoint) -> list[ClassPoint]:
-        """Split the segment whose chord lies farthest below the supporting-line optimum first."""
-        out, heap, tie, evals = [left, right], [], 0, 2
+        """Split the segment whose chord lies farthest below the supporting-line optimum first
+        (``mechanisms.dichotomy``)."""
+        from ..dichotomy import dichotomy
 
-        def push(a, b):
-            nonlocal tie, evals
+        def probe(a, b):
             d_pi, d_u = a.revenue - b.revenue, b.surplus - a.surplus
             if d_pi <= 0 or d_u <= 0:
-                return
+                return 0.0, None, 0
             theta = d_pi / (d_pi + d_u)
             mid = self.evaluate(min(max(theta, a.theta), b.theta))
-            evals += 1
-            gain = mid.objective(theta) - a.objective(theta)
-            if a.surplus < mid.surplus < b.surplus and gain > self.tol * self.scale:
-                tie += 1
-                heapq.heappush(heap, (-gain, tie, a, mid, b))
+            inside = a.surplus < mid.surplus < b.surplus
+            return mid.objective(theta) - a.objective(theta), (mid if inside else None), 1
 
-        push(left, right)
-        while heap and evals < self.max_points:
-            _, _, a, mid, b = heapq.heappop(heap)
-            out.append(mid)
-            push(a, mid)
-            push(mid, b)
-        self.converged = not heap
-        self.gap = -heap[0][0] if heap else 0.0  # the largest chord error left (<= tol * scale when converged)
+        out, self.gap = dichotomy(left, right, probe, self.tol * self.scale, self.max_points)
+        self.converged = not self.gap  # gap: the largest chord error left (<= tol * scale when converged)
         return out
 
     def _clean(self, pts: list[ClassPoint]) -> list[ClassPoint]:

@@ -317,29 +317,20 @@ class TradeFrontier:
         return rule_values(self.buyer, self.seller, 0.0, 0.0).gains
 
     def _search(self, left: FrontierPoint, right: FrontierPoint) -> list[FrontierPoint]:
-        import heapq
+        """Extreme points between the offer mechanisms by supporting lines (``mechanisms.dichotomy``)."""
+        from ..dichotomy import dichotomy
 
-        out, heap, evals, tie = [left, right], [], 2, 0
-
-        def push(a, b):
-            nonlocal evals, tie
+        def probe(a, b):
             d_pi, d_u = a.seller_utility - b.seller_utility, b.buyer_utility - a.buyer_utility
             if d_pi <= 0 or d_u <= 0:
-                return
+                return 0.0, None, 0
             lam = d_u / (d_pi + d_u)
-            mid, evals = self.point(lam), evals + 1
-            gain = mid.objective(lam) - a.objective(lam)
-            if a.buyer_utility < mid.buyer_utility < b.buyer_utility and gain > self.tol * self.scale:
-                tie += 1
-                heapq.heappush(heap, (-gain, tie, a, mid, b))
+            mid = self.point(lam)
+            inside = a.buyer_utility < mid.buyer_utility < b.buyer_utility
+            return mid.objective(lam) - a.objective(lam), (mid if inside else None), 1
 
-        push(left, right)
-        while heap and evals < self.max_points:
-            _, _, a, mid, b = heapq.heappop(heap)
-            out.append(mid)
-            push(a, mid)
-            push(mid, b)
-        self.converged = not heap
+        out, gap = dichotomy(left, right, probe, self.tol * self.scale, self.max_points)
+        self.converged = not gap
         return _upper_chain(out)
 
     # ------------------------------------------------------------------ queries
