@@ -1,0 +1,81 @@
+"""``auction-sim bidding analyze|simulate|check``: the output contract (table | json | csv, --out, no NaN, inf
+as "inf"), revenue equivalence in the JSON, and bad input as one line with exit status 2."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+
+import pytest
+
+from simulator.cli.main import main
+
+
+def run(argv, capsys):
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_analyze_json_shows_equivalence(capsys):
+    code, out, _ = run(["bidding", "analyze", "--dist", "uniform", "--n", "5", "--format-name", "first-price",
+                        "--format-name", "all-pay", "--format-name", "third-price", "--format", "json"], capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert "NaN" not in out
+    rev = {r["mechanism"]: r["analytic"] for r in data["results"] if r["metric"] == "revenue"}
+    assert set(rev) == {"first-price", "all-pay", "third-price", "spa"}
+    for name in ("first-price", "all-pay", "third-price"):
+        assert rev[name] == pytest.approx(4 / 6, abs=1e-9)
+        assert abs(data["equivalence"][name]["revenue_difference"]) < 1e-9
+    bids = {p["quantile"]: p for p in data["bids"]["first-price"]}
+    assert bids[0.5]["bid"] == pytest.approx(0.8 * 0.5, rel=1e-12)  # b = (n-1) v / n at v = 1/2
+
+
+def test_simulate_csv_and_json_out(tmp_path, capsys):
+    argv = ["bidding", "simulate", "--dist", "exponential", "--n", "1e30", "--format-name", "first-price",
+            "--samples", "20000", "--seed", "3", "--quiet"]
+    code, out, _ = run(argv + ["--format", "csv"], capsys)
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert {r["mechanism"] for r in rows} == {"first-price", "spa", "first-price - spa"}
+    assert all(r["partial"] == "False" for r in rows)
+    rev = next(r for r in rows if r["mechanism"] == "first-price" and r["metric"] == "revenue")
+    assert abs(float(rev["z"])) < 4
+    target = tmp_path / "sim.json"
+    code, out, _ = run(argv + ["--format", "json", "--out", str(target)], capsys)
+    assert code == 0 and out == ""
+    data = json.loads(target.read_text())
+    assert data["partial"] is False and data["samples"] == 20000
+    assert data["revenue_sd"]["first-price"] < data["revenue_sd"]["spa"]
+    for row in data["results"]:
+        assert all(not (isinstance(v, float) and math.isnan(v)) for v in row.values())
+
+
+def test_check_table_and_json(capsys):
+    base = ["bidding", "check", "--dist", "uniform", "--n", "3", "--format-name", "first-price", "--values", "6",
+            "--rivals", "5000"]
+    code, out, _ = run(base + ["--bid", "truthful", "--format", "json"], capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert data["significant"] is True and len(data["rows"]) == 6
+    code, out, _ = run(base, capsys)
+    assert code == 0 and "deviation" in out.splitlines()[0]
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["analyze", "--dist", "uniform", "--n", "2", "--format-name", "third-price"], "--n"),
+    (["analyze", "--dist", "uniform", "--n", "3", "--format-name", "all-pay", "--reserve", "0.2"], "--reserve"),
+    (["analyze", "--dist", "uniform", "--n", "3", "--format-name", "first-price", "--reserve", "-1"], "--reserve"),
+    (["simulate", "--dist", "uniform", "--n", "5000", "--format-name", "all-pay", "--mode", "profile"], "--mode"),
+    (["simulate", "--dist", "uniform", "--n", "3", "--format-name", "all-pay", "--samples", "0"], "--samples"),
+    (["check", "--dist", "uniform", "--n", "3", "--format-name", "first-price", "--bid", "linear:k=-1"], "--bid"),
+    (["check", "--dist", "uniform", "--n", "3", "--format-name", "first-price", "--confidence", "2"],
+     "--confidence"),
+])
+def test_bad_input_is_one_line(argv, flag, capsys):
+    code, out, err = run(["bidding"] + argv, capsys)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert f"error: {flag}:" in err
