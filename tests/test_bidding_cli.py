@@ -79,3 +79,35 @@ def test_bad_input_is_one_line(argv, flag, capsys):
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1
     assert f"error: {flag}:" in err
+
+
+def test_main_analyze_accepts_bid_formats(capsys):
+    """``auction-sim analyze --mechanism fpa|fpa:reserve=R|allpay|third-price``: revenue from the bid functions,
+    against the closed form for n uniform buyers with reserve r: (n-1)/(n+1) + r^n - 2n r^(n+1)/(n+1)."""
+    code, out, _ = run(["analyze", "--dist", "uniform", "--n", "5", "--mechanism", "fpa", "--mechanism",
+                        "fpa:reserve=0.5", "--mechanism", "allpay", "--mechanism", "third-price", "--format",
+                        "json"], capsys)
+    assert code == 0
+    rev = {r["mechanism"]: r["analytic"] for r in json.loads(out)["results"] if r["metric"] == "revenue"}
+    n, r = 5, 0.5
+    assert rev["first-price:reserve=0.5"] == pytest.approx((n - 1) / (n + 1) + r ** n - 2 * n * r ** (n + 1) / (n + 1),
+                                                           abs=1e-9)
+    for name in ("first-price", "all-pay", "third-price"):
+        assert rev[name] == pytest.approx(4 / 6, abs=1e-9)
+    code, out, _ = run(["analyze", "--buyers", "uniform:high=1", "--buyers", "uniform:high=2", "--mechanism", "fpa",
+                        "--format", "json"], capsys)
+    assert code == 0
+    rows = {r["metric"]: r["analytic"] for r in json.loads(out)["results"] if r["mechanism"] == "fpa"}
+    assert rows["win[1]"] + rows["win[2]"] == pytest.approx(1, abs=1e-9)
+    assert rows["revenue"] > 5 / 12 + 0.03  # above second price's E[min(V1, V2)] = 5/12
+
+
+@pytest.mark.parametrize("argv", [
+    ["--buyers", "uniform:high=1", "--buyers", "uniform:high=2", "--mechanism", "allpay"],
+    ["--dist", "uniform", "--n", "2", "--mechanism", "third-price"],
+    ["--dist", "uniform", "--n", "2", "--mechanism", "fpa:floor=1"],
+    ["--dist", "uniform", "--n", "2", "--mechanism", "allpay:reserve=1"],
+])
+def test_main_analyze_bid_format_errors(capsys, argv):
+    code, _, err = run(["analyze", *argv], capsys)
+    assert code == 2 and "--mechanism" in err and len(err.strip().splitlines()) == 1

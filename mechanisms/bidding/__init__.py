@@ -2,7 +2,8 @@
 
 ``formats`` (the symmetric formats: bid functions, ex-post rules on bids, exact values), ``equilibrium`` (the
 bid functions in quantile space), ``bne_check`` (the epsilon-BNE check's payoffs and deviations); the
-asymmetric first-price equilibrium is ``asymmetric``. The names below load their module on first use, so
+asymmetric first-price equilibrium is ``asymmetric``; ``spec`` parses the main command line's fpa, fpa:reserve=R,
+allpay, third-price. The names below load their module on first use, so
 importing the package stays light.
 """
 from __future__ import annotations

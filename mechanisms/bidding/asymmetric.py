@@ -44,6 +44,11 @@ class AsymmetricExact(Exact):
     top_bid: float = 0.0
     top_bids: tuple[float, ...] = ()
 
+    @property
+    def per_class(self) -> tuple[dict, ...]:
+        """Per class k: its winning probability and surplus, in the shape of ``ClassesExact.per_class``."""
+        return tuple({"win_probability": p, "surplus": u} for p, u in zip(self.win_probability, self.class_surplus))
+
     def as_dict(self) -> dict:
         out = super().as_dict()
         for k, (p, u, b) in enumerate(zip(self.win_probability, self.class_surplus, self.top_bids)):
@@ -136,13 +141,19 @@ class AsymmetricFirstPrice(Mechanism):
         value - bid), sold, and per class k win_k (1 if a class-k buyer wins) and surplus_k. Bids increase with
         values, so only each class's highest value matters: its quantile is the minimum of n_k uniforms,
         1 - (1 - U)^(1/n_k) = -expm1(log(U') / n_k)."""
+        tops = [c.dist.v(-np.expm1(np.log1p(-rng.random(size)) / c.count)) for c in market.classes]
+        return self.outcome_of_values(market, tops)
+
+    def outcome_of_values(self, market: Market, tops) -> dict[str, np.ndarray]:
+        """The metrics of ``outcome`` for given draws: ``tops[k]`` holds class k's highest value in each auction
+        (the class's highest bid β_k(v)); the highest bid >= r wins and pays it."""
         eq = self.solve(market)
+        size = len(tops[0])
         best_bid = np.full(size, -math.inf)
         best_value = np.zeros(size)
         winner = np.full(size, -1)
-        for k, c in enumerate(market.classes):
-            q = -np.expm1(np.log1p(-rng.random(size)) / c.count)
-            v = c.dist.v(q)
+        for k, v in enumerate(tops):
+            v = np.asarray(v, dtype=float)
             b = eq.bid(k, v)
             better = b > best_bid
             best_bid = np.where(better, b, best_bid)
@@ -152,7 +163,7 @@ class AsymmetricFirstPrice(Mechanism):
         pay = np.where(sold, best_bid, 0.0)
         welfare = np.where(sold, best_value, 0.0)
         out = {"revenue": pay, "welfare": welfare, "surplus": welfare - pay, "sold": sold.astype(float)}
-        for k in range(len(market.classes)):
+        for k in range(len(tops)):
             mine = sold & (winner == k)
             out[f"win_{k + 1}"] = mine.astype(float)
             out[f"surplus_{k + 1}"] = np.where(mine, welfare - pay, 0.0)

@@ -83,10 +83,14 @@ class Classes:
         self.stop = STOP_RESERVE if any(float(d.cdf(self.low)) > 0 for d in self.dists) else STOP
 
     def ratio(self, phi):
-        """F_k(φ_k) / f_k(φ_k) for each class (rows of ``phi``)."""
+        """F_k(φ_k) / f_k(φ_k) for each class (rows of ``phi``); 0 where F_k(φ_k) = 0 (φ_k at or below the
+        support's lower end, where F/f -> 0 for f(r) > 0): a trial stage of the solver may step a solution that
+        is about to meet the diagonal below r, and 0/0 there would end the shot without its path."""
         out = np.empty_like(phi)
         for k, d in enumerate(self.dists):
-            out[k] = d.cdf(phi[k]) / d.pdf(np.minimum(phi[k], self.below_tops[k]))
+            F = d.cdf(phi[k])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[k] = np.where(F > 0, F / d.pdf(np.minimum(phi[k], self.below_tops[k])), 0.0)
         return out
 
     def log_slopes(self, b, phi, active=None):

@@ -31,7 +31,8 @@ def register(subparsers) -> None:
                         "several classes; instead of --dist and --n)")
     p.add_argument("--mechanism", required=True, action="append", metavar="SPEC",
                    help="mechanism spec (repeat for several), e.g. spa, spa:reserve=monopoly, myerson, lottery, "
-                        "vcg:m=3, buyer-offer:m=3, ivickrey:bids=0-1/2/3-inf, mix:0.3*spa+0.7*lottery")
+                        "vcg:m=3, buyer-offer:m=3, ivickrey:bids=0-1/2/3-inf, mix:0.3*spa+0.7*lottery; bid formats in "
+                        "equilibrium: fpa, fpa:reserve=R, allpay, third-price")
     p.add_argument("--m", metavar="M", help="units of the benchmarks (default: the mechanisms' units)")
     add_format_args(p)
     p.set_defaults(func=run)
@@ -72,6 +73,18 @@ def _exact(spec: str, mech, market):
         raise InputError("--mechanism", f"{spec!r}: {exc}") from exc
 
 
+def _bid_format(spec: str, market):
+    """fpa, fpa:reserve=R, allpay, third-price: a bid format in its equilibrium (``mechanisms.bidding.spec``), or
+    None for another spec; bad input names the spec."""
+    from distributions.errors import InputError
+    from mechanisms.bidding.spec import parse_bid_format
+
+    try:
+        return parse_bid_format(spec, market)
+    except InputError as exc:
+        raise InputError("--mechanism", f"{spec!r}: {exc}") from exc
+
+
 def class_rows(name: str, ex) -> list[dict]:
     """Several buyer classes: the rows surplus[k] (class k's buyers' surplus) and win[k] (the probability that
     class k wins: its expected units) of ``ClassesExact.per_class``, named like ``simulate``'s metrics."""
@@ -88,7 +101,7 @@ def run(args) -> int:
     from mechanisms import benchmarks
 
     market = load_market(args)  # the mechanisms' market: one unit unless a mechanism names its m
-    mechs = load_mechanisms(args.mechanism, market)
+    mechs = [_bid_format(spec, market) or load_mechanisms([spec], market)[0] for spec in args.mechanism]
     if args.m is not None:
         m = _units(args.m, market.n)
     else:

@@ -6,7 +6,9 @@
     auction-sim bidding check    --dist SPEC --n N --format-name NAME [--reserve R] [--bid equilibrium|truthful|
                                  linear:k=K] [--values K] [--rivals S] [--seed K] [--mode M] [--confidence C]
 
-NAME: first-price, all-pay, third-price (n >= 3); ``--reserve`` is first price's. Every subcommand takes
+NAME: first-price, all-pay, third-price (n >= 3); ``--reserve`` is first price's. ``--buyers COUNT*SPEC``
+(repeated, instead of --dist/--n) gives several buyer classes: first price only, in the asymmetric equilibrium
+(``mechanisms.bidding.asymmetric``), with per class win_k and surplus_k rows and the check per class. Every subcommand takes
 ``--format table|json|csv`` and ``--out FILE``.
 
 * analyze: exact revenue, surplus, welfare and sale probability of each format (revenue from its bid function)
@@ -27,14 +29,18 @@ from .common import (MAX_AUCTIONS, add_format_args, check_writable, emit, input_
 
 #: library argument -> the flag that carries it in this command
 FLAGS = {"format": "--format-name", "reserve": "--reserve", "mode": "--mode", "n": "--n", "market": "--dist",
-         "m": "--n", "samples": "--samples", "seed": "--seed", "confidence": "--confidence", "bid": "--bid"}
+         "m": "--n", "samples": "--samples", "seed": "--seed", "confidence": "--confidence", "bid": "--bid",
+         "buyers": "--buyers"}
 NAMES = ("first-price", "all-pay", "third-price")
 BID_QUANTILES = (0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
 
 
 def _common(p, many: bool = False) -> None:
-    p.add_argument("--dist", required=True, metavar="SPEC", help="value distribution, e.g. uniform:low=0,high=1")
-    p.add_argument("--n", required=True, metavar="N", help="number of buyers (e.g. 5 or 1e30)")
+    p.add_argument("--dist", default=None, metavar="SPEC", help="value distribution, e.g. uniform:low=0,high=1")
+    p.add_argument("--n", default=None, metavar="N", help="number of buyers (e.g. 5 or 1e30)")
+    p.add_argument("--buyers", action="append", default=None, metavar="COUNT*SPEC",
+                   help="a buyer class (repeat for several; instead of --dist/--n): first price in the asymmetric "
+                        "equilibrium, e.g. --buyers 1*uniform:high=1 --buyers 1*uniform:high=2")
     p.add_argument("--format-name", required=True, action="append" if many else "store", choices=NAMES,
                    help="bid format" + (" (repeat for several)" if many else ""))
     p.add_argument("--reserve", default=None, metavar="R", help="first price's reserve (default 0)")
@@ -102,6 +108,22 @@ def _fraction(flag: str, text: str) -> float:
     return value
 
 
+def _several(args, market) -> bool:
+    """Whether ``market`` has several buyer classes; then only first price (asymmetric equilibrium) is known and
+    values are drawn per class as top order statistics (no profile mode)."""
+    if len(market.classes) < 2:
+        return False
+    names = args.format_name if isinstance(args.format_name, list) else [args.format_name]
+    other = [name for name in names if name != "first-price"]
+    if other:
+        raise input_error("--format-name", f"with several buyer classes only first-price has an equilibrium here "
+                                           f"(the asymmetric one), got {', '.join(other)}")
+    if getattr(args, "mode", "auto") == "profile":
+        raise input_error("--mode", "several buyer classes are drawn as each class's top values (orderstat); "
+                                    "profile is for one class")
+    return True
+
+
 def _formats(names, reserve):
     from mechanisms.bidding import make_format
 
@@ -115,6 +137,8 @@ def run_analyze(args) -> int:
     from mechanisms.auctions import SecondPrice
 
     market = _market(args)
+    if _several(args, market):
+        return _analyze_classes(args, market)
     fmts = _formats(args.format_name, _reserve(args))
     check_writable("--out", args.out)
     rows, equiv, bids = [], {}, {}
@@ -141,6 +165,36 @@ def run_analyze(args) -> int:
 _METRICS = ("revenue", "surplus", "welfare", "sold")
 
 
+def _analyze_classes(args, market) -> int:
+    """analyze with several classes: first price in the asymmetric equilibrium and second price, exact revenue,
+    welfare, surplus, sale and per class win_k, surplus_k; JSON adds "equivalence" and per class "bids"."""
+    import pandas as pd
+
+    from mechanisms.auctions import SecondPrice
+    from mechanisms.bidding.asymmetric import AsymmetricFirstPrice
+    from simulator.families.bidding import classes_exact
+
+    fpa = AsymmetricFirstPrice(_reserve(args))
+    spa = SecondPrice(fpa.reserve or 0.0)
+    check_writable("--out", args.out)
+    exact = classes_exact(fpa, spa, market)
+    rows = [{"mechanism": name, "metric": k, "analytic": float(x)} for name, d in exact.items() for k, x in d.items()]
+    eq = fpa.solve(market)
+    bids = {}
+    for k, c in enumerate(market.classes):
+        v = c.dist.v(list(BID_QUANTILES))
+        bids[f"class {k + 1}: {c.count:g}*{c.dist.spec}"] = [
+            {"quantile": a, "value": float(b), "bid": float(x)} for a, b, x in zip(BID_QUANTILES, v, eq.bid(k, v))]
+    diff = exact[fpa.name]["revenue"] - exact[spa.name]["revenue"]
+    equiv = {fpa.name: {"versus": spa.name, "revenue_difference": diff,
+                        "relative": diff / exact[spa.name]["revenue"] if exact[spa.name]["revenue"] else 0.0,
+                        "welfare_loss": exact[spa.name]["welfare"] - exact[fpa.name]["welfare"]}}
+    payload = {"buyers": market.label, "n": market.n, "results": rows, "equivalence": equiv, "bids": bids,
+               "top_bid": float(eq.top_bid), "error_bound": float(eq.error_bound)}
+    emit(args, payload, pd.DataFrame(rows, columns=["mechanism", "metric", "analytic"]))
+    return 0
+
+
 @_renamed
 def run_simulate(args) -> int:
     import pandas as pd
@@ -148,28 +202,35 @@ def run_simulate(args) -> int:
     from simulator.core.result import z_score
     from simulator.families.bidding import simulate_bidding
 
+    from simulator.families.bidding import simulate_classes
+
     market = _market(args)
-    (fmt,) = _formats([args.format_name], _reserve(args))
+    several = _several(args, market)
+    fmt = None if several else _formats([args.format_name], _reserve(args))[0]
     samples = whole_number("--samples", args.samples, 1, "a number of auctions")
     if samples > MAX_AUCTIONS:
         raise input_error("--samples", f"expected at most {MAX_AUCTIONS:.0e} auctions, got {args.samples!r}")
     seed = whole_number("--seed", args.seed, 0, "an integer seed")
     confidence = _fraction("--confidence", args.confidence)
     check_writable("--out", args.out)
-    res = simulate_bidding(fmt, market, samples=samples, seed=seed, mode=args.mode, confidence=confidence,
-                           progress=not args.quiet)
+    if several:
+        res = simulate_classes(market, _reserve(args), samples=samples, seed=seed, confidence=confidence,
+                               progress=not args.quiet)
+    else:
+        res = simulate_bidding(fmt, market, samples=samples, seed=seed, mode=args.mode, confidence=confidence,
+                               progress=not args.quiet)
     frame = res.frame
-    spa = res.mechanisms[1]
-    pair = res.paired(fmt.name, spa, "revenue")
-    exact_diff = (res.exact(fmt.name, "revenue") or 0.0) - (res.exact(spa, "revenue") or 0.0)
-    diff = {"mechanism": f"{fmt.name} - {spa}", "metric": "revenue", "estimate": pair["estimate"],
+    name, spa = res.mechanisms[0], res.mechanisms[1]
+    pair = res.paired(name, spa, "revenue")
+    exact_diff = (res.exact(name, "revenue") or 0.0) - (res.exact(spa, "revenue") or 0.0)
+    diff = {"mechanism": f"{name} - {spa}", "metric": "revenue", "estimate": pair["estimate"],
             "stderr": pair["stderr"], "ci_low": pair["ci_low"], "ci_high": pair["ci_high"],
             "samples": res.samples, "analytic": exact_diff, "ci_valid": pair["ci_valid"], "ci_note": pair["ci_note"],
             "z": z_score(pair["estimate"], pair["stderr"], exact_diff, res.samples) if pair["ci_valid"] else None}
     diff["z"] = math.nan if diff["z"] is None else diff["z"]
     frame = pd.concat([frame, pd.DataFrame([diff])], ignore_index=True)
     sd = {name: res.estimate(name, "revenue")[1] * math.sqrt(res.samples) for name in res.mechanisms}
-    payload = {"distribution": market.label, "n": market.n, "format_name": fmt.name, "samples": res.samples,
+    payload = {"distribution": market.label, "n": market.n, "format_name": name, "samples": res.samples,
                "samples_requested": samples, "seed": seed, "confidence": confidence, "mode": args.mode,
                "results": frame.astype(object).where(frame.notna(), None).to_dict("records"), "revenue_sd": sd,
                "warnings": (["interrupted: partial estimates"] if res.partial else [])}
@@ -197,16 +258,24 @@ def run_check(args) -> int:
 
     from simulator.families.bidding import bne_check
 
+    from simulator.families.bidding import classes_bne_check
+
     market = _market(args)
-    (fmt,) = _formats([args.format_name], _reserve(args))
+    several = _several(args, market)
+    fmt = None if several else _formats([args.format_name], _reserve(args))[0]
     bid = _bid_function(args.bid)
     values = whole_number("--values", args.values, 1, "a number of sampled values")
     rivals = whole_number("--rivals", args.rivals, 2, "a number of rival draws")
     seed = whole_number("--seed", args.seed, 0, "an integer seed")
     confidence = _fraction("--confidence", args.confidence)
     check_writable("--out", args.out)
-    out = bne_check(fmt, market, bid=bid, values=values, rivals=rivals, seed=seed, mode=args.mode,
-                    confidence=confidence)
+    if several:
+        out = classes_bne_check(market, _reserve(args), bid=bid, values=values, rivals=rivals, seed=seed,
+                                confidence=confidence)
+    else:
+        out = bne_check(fmt, market, bid=bid, values=values, rivals=rivals, seed=seed, mode=args.mode,
+                        confidence=confidence)
     out = dict(out, distribution=market.label, bid_function=args.bid)
-    emit(args, out, pd.DataFrame(out["rows"], columns=["value", "bid", "deviation", "gain", "stderr", "z"]))
+    cols = (["class"] if several else []) + ["value", "bid", "deviation", "gain", "stderr", "z"]
+    emit(args, out, pd.DataFrame(out["rows"], columns=cols))
     return 0

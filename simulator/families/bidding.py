@@ -14,6 +14,10 @@ Two ways to draw a market (as in ``docs/architecture.md``, "Two ways to draw a m
   n e^{-(log n + 37)} E[Y] = e^{-37} E[Y] ~ 1e-16 E[Y] per auction (reported as a note), about log n + 37
   draws per auction at any n.
 
+Several buyer classes (first price only, ``simulate_classes``, ``classes_bne_check``): each class's top two
+values are drawn as order statistics, first price reads each class's top (``AsymmetricFirstPrice
+.outcome_of_values``), second price the top two across classes, on the same draws.
+
 Bids at sampled quantiles come from ``equilibrium.ChebTable`` (first price, all pay; accurate to 1e-12 of the
 largest bid) or the closed form (third price). Heavy tails: welfare and surplus contain the top value (no
 finite variance for a tail index a <= 2); first-price and all-pay revenue are bounded by E[Y]; the third-price
@@ -257,8 +261,6 @@ def bne_check(fmt, market, bid=None, values: int = 32, rivals: int = 20000, seed
     Returns {"rows": per value (value, bid, deviation, gain, stderr, z), "largest": the row with the largest
     estimated gain with its CI at ``confidence`` and a Bonferroni CI over the values (level 1 - (1-c)/values),
     "significant": whether that Bonferroni CI lies above 0}."""
-    from scipy import stats
-
     from mechanisms.bidding import bne_check as bc
 
     kind = bc.check_kind(fmt.name.split(":")[0])
@@ -276,11 +278,139 @@ def bne_check(fmt, market, bid=None, values: int = 32, rivals: int = 20000, seed
         gain, err = bc.deviation_gain(kind, float(vi), float(bi), dev, e1, e2, fmt.reserve)
         rows.append({"value": float(vi), "bid": float(bi), "deviation": float(dev), "gain": gain, "stderr": err,
                      "z": gain / err if err > 0 else 0.0})
+    return dict({"format": fmt.name, "n": market.n, "mode": mode, "values": values, "rivals": rivals, "seed": seed,
+                 "confidence": confidence, "rows": rows}, **largest_gain(rows, confidence))
+
+
+def largest_gain(rows: list, confidence: float) -> dict:
+    """{"largest": the row with the largest estimated gain with its CI at ``confidence`` and a Bonferroni CI
+    over all rows (level 1 - (1-c)/len(rows)), "significant": whether that Bonferroni CI lies above 0}."""
+    from scipy import stats
+
     top = max(rows, key=lambda r: r["gain"])
     zc = float(stats.norm.ppf(0.5 + confidence / 2))
-    zb = float(stats.norm.ppf(1 - (1 - confidence) / (2 * values)))
+    zb = float(stats.norm.ppf(1 - (1 - confidence) / (2 * len(rows))))
     largest = dict(top, ci_low=top["gain"] - zc * top["stderr"], ci_high=top["gain"] + zc * top["stderr"],
                    bonferroni_low=top["gain"] - zb * top["stderr"], bonferroni_high=top["gain"] + zb * top["stderr"])
-    return {"format": fmt.name, "n": market.n, "mode": mode, "values": values, "rivals": rivals, "seed": seed,
-            "confidence": confidence, "rows": rows, "largest": largest,
-            "significant": bool(largest["bonferroni_low"] > 0)}
+    return {"largest": largest, "significant": bool(largest["bonferroni_low"] > 0)}
+
+
+# --- several buyer classes: first price (``mechanisms.bidding.asymmetric``) beside second price --------------
+
+def class_tops(market, rng, size: int) -> list[np.ndarray]:
+    """Per class k, the values of its top min(2, n_k) buyers, shape (size, 1 or 2), decreasing along a row
+    (``top_quantiles``: exact in distribution; values v_k(q))."""
+    out = []
+    for c in market.classes:
+        q = top_quantiles(rng, size, c.count, min(2, int(min(float(c.count), 2))))
+        out.append(np.asarray(c.dist.v(q), dtype=float).reshape(q.shape))
+    return out
+
+
+def classes_second_price(reserve: float, tops: list[np.ndarray]) -> dict:
+    """Second price with reserve r on the drawn values: the highest value >= r wins and pays max(second highest
+    value, r); only the top two values across the classes matter. Metrics as ``AsymmetricFirstPrice.outcome``."""
+    size = len(tops[0])
+    allv = np.column_stack(tops + [np.full(size, -np.inf)] * 2)
+    owner = np.concatenate([np.full(t.shape[1], k) for k, t in enumerate(tops)] + [[-1, -1]])
+    order = np.argsort(-allv, axis=1, kind="stable")[:, :2]
+    rows = np.arange(size)
+    first, second = allv[rows, order[:, 0]], allv[rows, order[:, 1]]
+    sold = first >= reserve
+    pay = np.where(sold, np.maximum(np.where(np.isfinite(second), second, 0.0), reserve), 0.0)
+    welfare = np.where(sold, first, 0.0)
+    out = {"revenue": pay, "welfare": welfare, "surplus": welfare - pay, "sold": sold * 1.0}
+    winner = owner[order[:, 0]]
+    for k in range(len(tops)):
+        mine = sold & (winner == k)
+        out[f"win_{k + 1}"] = mine * 1.0
+        out[f"surplus_{k + 1}"] = np.where(mine, welfare - pay, 0.0)
+    return out
+
+
+def classes_exact(fpa, spa, market) -> dict:
+    """mechanism -> metric -> exact value: ``AsymmetricFirstPrice.exact_metrics`` and second price's
+    ``exact`` with its per-class rows (win probability, class surplus)."""
+    ex = spa.exact(market)
+    second = {"revenue": ex.revenue, "welfare": ex.welfare, "surplus": ex.surplus, "sold": ex.sold}
+    for k, row in enumerate(ex.per_class):
+        second[f"win_{k + 1}"], second[f"surplus_{k + 1}"] = row["win_probability"], row["surplus"]
+    return {fpa.name: fpa.exact_metrics(market), spa.name: second}
+
+
+def simulate_classes(market, reserve=None, samples: int = 100_000, seed: int = 0, confidence: float = 0.95,
+                     chunk: int = 1 << 16, progress: bool = False):
+    """First price in the asymmetric equilibrium beside second price (same reserve) on the same draws, for a
+    market of several buyer classes: a ``DrawResult`` with revenue, welfare, surplus, sold, win_k, surplus_k and
+    their exact values (``classes_exact``); ``paired("fpa", "spa", "revenue")`` is the revenue difference that
+    asymmetry opens (``004`` remark after Proposition 5.2)."""
+    from mechanisms.auctions import SecondPrice
+    from mechanisms.bidding.asymmetric import AsymmetricFirstPrice
+    from simulator.core.draws import simulate_draws
+
+    fpa = AsymmetricFirstPrice(reserve)
+    spa = SecondPrice(fpa.reserve or 0.0)
+    exact = classes_exact(fpa, spa, market)
+
+    def outcome(rng, size: int) -> dict:
+        tops = class_tops(market, rng, size)
+        return {fpa.name: fpa.outcome_of_values(market, [t[:, 0] for t in tops]),
+                spa.name: classes_second_price(spa.reserve, tops)}
+
+    title = f"{fpa.name} vs {spa.name}, classes {market.label}"
+    return simulate_draws(outcome, samples=samples, seed=seed, exact=exact, confidence=confidence, chunk=chunk,
+                          progress=progress, title=title)
+
+
+def classes_rival_top(market, k: int, bids, rng, size: int) -> np.ndarray:
+    """T1: the highest bid of a class-k buyer's rivals (the n_k - 1 others of class k and every buyer of the
+    other classes), ``size`` draws; ``bids[j]`` maps class j's values to bids. Only each class's top rival value
+    is drawn (``top_quantiles``), so the bid functions are assumed non-decreasing."""
+    top = np.full(size, -np.inf)
+    for j, c in enumerate(market.classes):
+        count = float(c.count) - (1.0 if j == k else 0.0)
+        if count < 1:
+            continue
+        v = np.asarray(c.dist.v(top_quantiles(rng, size, count, 1)[:, 0]), dtype=float)
+        top = np.maximum(top, np.asarray(bids[j](v), dtype=float).reshape(size))
+    return top
+
+
+def classes_bne_check(market, reserve=None, bid=None, values: int = 32, rivals: int = 20000, seed: int = 0,
+                      grid: int = 256, confidence: float = 0.95) -> dict:
+    """The epsilon-BNE check of first price with several buyer classes (``mechanisms.bidding.bne_check``): for
+    ``values`` sampled values of each class k, the best deviation against one sample of ``rivals`` draws of the
+    rivals' highest bid (the other classes bidding with their own bid functions) and its paired gain on an
+    independent sample. ``bid``: None (the asymmetric equilibrium β_k, ``AsymmetricFirstPrice``), one function
+    of the value for every class, or a sequence of one per class. Rows as ``bne_check`` plus "class"; the
+    Bonferroni correction runs over all classes' values."""
+    from mechanisms.bidding import bne_check as bc
+    from mechanisms.bidding.asymmetric import AsymmetricFirstPrice
+
+    fpa = AsymmetricFirstPrice(reserve)
+    K = len(market.classes)
+    if bid is None:
+        eq = fpa.solve(market)
+        bids = [lambda v, k=k: eq.bid(k, v) for k in range(K)]
+    else:
+        fpa.solve(market)  # the same checks of the market as the equilibrium's
+        bids = list(bid) if isinstance(bid, (list, tuple)) else [bid] * K
+        if len(bids) != K:
+            raise InputError("bid", f"expected one bid function per class ({K}), got {len(bids)}")
+    r = fpa.reserve or 0.0
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3 * K)]
+    rows = []
+    for k, c in enumerate(market.classes):
+        draw_rng, search_rng, eval_rng = streams[3 * k:3 * k + 3]
+        v = np.sort(np.asarray(c.dist.v(1.0 - draw_rng.random(values)), dtype=float))
+        own = np.asarray(bids[k](v), dtype=float).reshape(v.shape)
+        s1 = classes_rival_top(market, k, bids, search_rng, rivals)
+        e1 = classes_rival_top(market, k, bids, eval_rng, rivals)
+        none = np.full(rivals, -np.inf)
+        for vi, bi in zip(v, own):
+            dev = bc.best_deviation("first-price", float(vi), float(bi), s1, none, r, grid)
+            gain, err = bc.deviation_gain("first-price", float(vi), float(bi), dev, e1, none, r)
+            rows.append({"class": k + 1, "value": float(vi), "bid": float(bi), "deviation": float(dev),
+                         "gain": gain, "stderr": err, "z": gain / err if err > 0 else 0.0})
+    return dict({"format": fpa.name, "classes": market.label, "values": values, "rivals": rivals, "seed": seed,
+                 "confidence": confidence, "rows": rows}, **largest_gain(rows, confidence))
