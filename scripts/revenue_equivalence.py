@@ -70,7 +70,7 @@ def asymmetric_row(omega: float, samples: int, seed: int) -> dict:
             "revenue_difference": f("revenue") - s("revenue"), "fpa_welfare": f("welfare"),
             "spa_welfare": s("welfare"), "efficiency_loss": s("welfare") - f("welfare"),
             "relative_efficiency_loss": (s("welfare") - f("welfare")) / s("welfare"),
-            "fpa_win_weak": f("win_1"), "spa_win_weak": s("win_1"),
+            "fpa_win_weak": f("win[1]"), "spa_win_weak": s("win[1]"),
             "simulated_difference": pair["estimate"], "difference_ci_low": pair["ci_low"],
             "difference_ci_high": pair["ci_high"], "fpa_revenue_z": res.z("fpa", "revenue"),
             "spa_revenue_z": res.z("spa", "revenue"), "samples": res.samples}

@@ -144,7 +144,7 @@ def test_outcome_of_three_classes_matches_exact():
     exact = FPA.exact_metrics(DROP_OUT)
     draws = FPA.outcome(DROP_OUT, np.random.default_rng(7), 200_000)
     assert set(draws) == set(exact)
-    assert abs(exact["win_1"] + exact["win_2"] + exact["win_3"] - 1) < 1e-9
+    assert abs(exact["win[1]"] + exact["win[2]"] + exact["win[3]"] - 1) < 1e-9
     for name, x in draws.items():
         sd = x.std()
         if sd == 0:

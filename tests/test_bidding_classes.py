@@ -24,13 +24,13 @@ def test_pair_simulation_inside_exact_cis(pair_sim):
     res = pair_sim
     # second price: the efficient allocation. With V1 ~ U[0,1], V2 ~ U[0,2]: P(1 wins) = P(V1 > V2) = 1/4,
     # revenue E[min(V1, V2)] = int_0^1 (1 - x)(1 - x/2) dx = 5/12, welfare E[max] = 3/2 - 5/12 = 13/12.
-    for metric, value in (("revenue", 5 / 12), ("welfare", 13 / 12), ("win_1", 0.25), ("win_2", 0.75)):
+    for metric, value in (("revenue", 5 / 12), ("welfare", 13 / 12), ("win[1]", 0.25), ("win[2]", 0.75)):
         assert res.exact("spa", metric) == pytest.approx(value, abs=1e-12)
         assert abs(res.z("spa", metric)) < 4, metric
-    for metric in ("revenue", "welfare", "surplus", "win_1", "win_2", "surplus_1", "surplus_2"):
+    for metric in ("revenue", "welfare", "surplus", "win[1]", "win[2]", "surplus[1]", "surplus[2]"):
         assert abs(res.z("fpa", metric)) < 4, (metric, res.estimate("fpa", metric), res.exact("fpa", metric))
     # first price is inefficient (the weak buyer bids more aggressively and sometimes wins with the lower value)
-    assert res.exact("fpa", "win_1") > 0.25 + 0.05
+    assert res.exact("fpa", "win[1]") > 0.25 + 0.05
     assert res.exact("fpa", "welfare") < 13 / 12 - 0.01
     assert res.maximum("fpa", "revenue") <= res.exact("fpa", "revenue") * 2  # bids stay below the top bid
 
@@ -48,7 +48,7 @@ def test_reserve_and_three_buyers_inside_cis():
     # sale: some value >= 0.3; P(no sale) = 0.3^2 * 0.15
     assert res.exact("spa:reserve=0.3", "sold") == pytest.approx(1 - 0.09 * 0.15, abs=1e-12)
     for name in res.mechanisms:
-        for metric in ("revenue", "welfare", "sold", "win_1", "win_2"):
+        for metric in ("revenue", "welfare", "sold", "win[1]", "win[2]"):
             assert abs(res.z(name, metric)) < 4, (name, metric)
 
 
@@ -71,7 +71,7 @@ def test_cli_buyers(capsys, tmp_path):
     data = json.loads(capsys.readouterr().out)
     rows = {(r["mechanism"], r["metric"]): r["analytic"] for r in data["results"]}
     assert rows[("spa", "revenue")] == pytest.approx(5 / 12, abs=1e-12)
-    assert rows[("fpa", "win_1")] + rows[("fpa", "win_2")] == pytest.approx(1, abs=1e-9)
+    assert rows[("fpa", "win[1]")] + rows[("fpa", "win[2]")] == pytest.approx(1, abs=1e-9)
     assert data["equivalence"]["fpa"]["revenue_difference"] > 0.01
     out = tmp_path / "sim.json"
     assert main(["bidding", "simulate", *base, "--samples", "20000", "--quiet", "--format", "json",

@@ -111,3 +111,24 @@ def test_main_analyze_accepts_bid_formats(capsys):
 def test_main_analyze_bid_format_errors(capsys, argv):
     code, _, err = run(["analyze", *argv], capsys)
     assert code == 2 and "--mechanism" in err and len(err.strip().splitlines()) == 1
+
+
+def test_main_simulate_runs_a_bid_format_beside_second_price(capsys):
+    """``auction-sim simulate --mechanism fpa`` (one class: uniform n = 5, first price's revenue 2/3 = second
+    price's; two classes U[0,1], U[0,2]: the asymmetric equilibrium, strong class winning 2/3 (Krishna §4.3's
+    closed form gives P[weak wins] = 1/(1 + ω) at ω = 2), second price's 3/4); a bid format with other
+    mechanisms is one line and exit 2."""
+    code, out, _ = run(["simulate", "--dist", "uniform", "--n", "5", "--mechanism", "fpa", "--samples", "40000",
+                        "--quiet", "--format", "json"], capsys)
+    rows = {(r["mechanism"], r["metric"]): r for r in json.loads(out)["results"]}
+    assert code == 0 and abs(rows[("first-price", "revenue")]["estimate"] - 2 / 3) < 4 * rows[("first-price", "revenue")]["stderr"]
+    code, out, _ = run(["simulate", "--buyers", "1*uniform:high=1", "--buyers", "1*uniform:high=2", "--mechanism", "fpa",
+                        "--samples", "40000", "--quiet", "--format", "json"], capsys)
+    rows = {(r["mechanism"], r["metric"]): r for r in json.loads(out)["results"]}
+    assert code == 0
+    assert rows[("fpa", "win[2]")]["analytic"] == pytest.approx(2 / 3, abs=1e-8)
+    assert rows[("spa", "win[2]")]["analytic"] == pytest.approx(3 / 4, abs=1e-9)
+    assert abs(rows[("fpa", "win[2]")]["z"]) < 4
+    code, _, err = run(["simulate", "--dist", "uniform", "--n", "5", "--mechanism", "fpa", "--mechanism", "myerson"],
+                       capsys)
+    assert code == 2 and err.count("\n") == 1 and "--mechanism" in err

@@ -9,7 +9,7 @@ the bid b, with H(b) = P(highest bid <= b) = Π_k F_k(φ_k(b))^n_k and L_k'(b) =
 S(b) - 1/(φ_k(b) - b) read off the ODE:
 
     revenue   Π = E[highest bid; sale] = b̄ - r H(r) - ∫_r^b̄ H(b) db
-    win_k       = P(class k wins)      = ∫_r^b̄ n_k L_k'(b) H(b) db
+    win[k]      = P(class k wins)      = ∫_r^b̄ n_k L_k'(b) H(b) db
     welfare   W = E[winner's value]    = Σ_k ∫_r^b̄ φ_k(b) n_k L_k'(b) H(b) db
     surplus_k   = E[class k's utility] = ∫_r^b̄ (φ_k(b) - b) n_k L_k'(b) H(b) db = ∫ n_k H [(φ_k - b) S - 1] db
 
@@ -52,7 +52,7 @@ class AsymmetricExact(Exact):
     def as_dict(self) -> dict:
         out = super().as_dict()
         for k, (p, u, b) in enumerate(zip(self.win_probability, self.class_surplus, self.top_bids)):
-            out[f"win_{k + 1}"], out[f"surplus_{k + 1}"], out[f"top_bid_{k + 1}"] = p, u, b
+            out[f"win[{k + 1}]"], out[f"surplus[{k + 1}]"], out[f"top_bid[{k + 1}]"] = p, u, b
         out["top_bid"] = self.top_bid
         return out
 
@@ -133,12 +133,12 @@ class AsymmetricFirstPrice(Mechanism):
         e = self.exact(market)
         out = {"revenue": e.revenue, "welfare": e.welfare, "surplus": e.surplus, "sold": e.sold}
         for k, (p, u) in enumerate(zip(e.win_probability, e.class_surplus)):
-            out[f"win_{k + 1}"], out[f"surplus_{k + 1}"] = p, u
+            out[f"win[{k + 1}]"], out[f"surplus[{k + 1}]"] = p, u
         return out
 
     def outcome(self, market: Market, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
         """``size`` auctions: per draw revenue (the winning bid), welfare (the winner's value), surplus (winner's
-        value - bid), sold, and per class k win_k (1 if a class-k buyer wins) and surplus_k. Bids increase with
+        value - bid), sold, and per class k win[k] (1 if a class-k buyer wins) and surplus[k]. Bids increase with
         values, so only each class's highest value matters: its quantile is the minimum of n_k uniforms,
         1 - (1 - U)^(1/n_k) = -expm1(log(U') / n_k)."""
         tops = [c.dist.v(-np.expm1(np.log1p(-rng.random(size)) / c.count)) for c in market.classes]
@@ -165,6 +165,6 @@ class AsymmetricFirstPrice(Mechanism):
         out = {"revenue": pay, "welfare": welfare, "surplus": welfare - pay, "sold": sold.astype(float)}
         for k in range(len(tops)):
             mine = sold & (winner == k)
-            out[f"win_{k + 1}"] = mine.astype(float)
-            out[f"surplus_{k + 1}"] = np.where(mine, welfare - pay, 0.0)
+            out[f"win[{k + 1}]"] = mine.astype(float)
+            out[f"surplus[{k + 1}]"] = np.where(mine, welfare - pay, 0.0)
         return out

@@ -8,7 +8,7 @@
 
 NAME: first-price, all-pay, third-price (n >= 3); ``--reserve`` is first price's. ``--buyers COUNT*SPEC``
 (repeated, instead of --dist/--n) gives several buyer classes: first price only, in the asymmetric equilibrium
-(``mechanisms.bidding.asymmetric``), with per class win_k and surplus_k rows and the check per class. Every subcommand takes
+(``mechanisms.bidding.asymmetric``), with per class win[k] and surplus[k] rows and the check per class. Every subcommand takes
 ``--format table|json|csv`` and ``--out FILE``.
 
 * analyze: exact revenue, surplus, welfare and sale probability of each format (revenue from its bid function)
@@ -167,7 +167,7 @@ _METRICS = ("revenue", "surplus", "welfare", "sold")
 
 def _analyze_classes(args, market) -> int:
     """analyze with several classes: first price in the asymmetric equilibrium and second price, exact revenue,
-    welfare, surplus, sale and per class win_k, surplus_k; JSON adds "equivalence" and per class "bids"."""
+    welfare, surplus, sale and per class win[k], surplus[k]; JSON adds "equivalence" and per class "bids"."""
     import pandas as pd
 
     from mechanisms.auctions import SecondPrice

@@ -119,6 +119,9 @@ def _run(args) -> int:
     market = load_market(args)
     options = _options(args)
     check_writable("--out", args.out)
+    formats = [bid_format(spec, market) for spec in args.mechanism]
+    if any(formats):
+        return _run_bid_format(args, market, options, formats)
     mechanisms = load_mechanisms(args.mechanism, market)
     from ..core.engine import simulate  # numba: only once the flags are known good
 
@@ -135,6 +138,42 @@ def _run(args) -> int:
         frame = frame[[c for c in TABLE_COLUMNS if c in frame.columns]]
     head = partial_line(res.samples, res.samples_requested) if res.partial else ""
     emit(args, json_payload(res), frame, partial=res.partial, head=head)
+    return 130 if res.partial else 0
+
+
+def bid_format(spec: str, market):
+    """fpa, fpa:reserve=R, allpay, third-price (``mechanisms.bidding.spec``), or None for another spec."""
+    from distributions.errors import InputError
+    from mechanisms.bidding.spec import parse_bid_format
+
+    try:
+        return parse_bid_format(spec, market)
+    except InputError as exc:
+        raise InputError("--mechanism", f"{spec!r}: {exc}") from exc
+
+
+def _run_bid_format(args, market, options: dict, formats: list) -> int:
+    """A bid format in its equilibrium, simulated beside second price (same reserve) on the same draws by the
+    bidding family (``simulator.families.bidding``): values drawn, transformed to bids, the format's rule run on
+    the bids. One format per run (``auction-sim bidding simulate`` adds the paired revenue difference)."""
+    from ..families.bidding import simulate_bidding, simulate_classes
+
+    others = [s for s, f in zip(args.mechanism, formats) if f is None and s.strip().lower() != "spa"]
+    if sum(f is not None for f in formats) != 1 or others:
+        raise input_error("--mechanism", "a bid format (fpa, fpa:reserve=R, allpay, third-price) is simulated on "
+                                         "its own, beside second price on the same draws: give it as the only "
+                                         f"--mechanism (got {', '.join(args.mechanism)})")
+    for flag, used in (("--precision", options["precision"] is not None), ("--backend", args.backend != "threads")):
+        if used:
+            raise input_error(flag, "not available for bid formats (the bidding family runs on the CPU threads "
+                                    "for a fixed number of auctions)")
+    fmt = next(f for f in formats if f is not None)
+    run = dict(samples=options["samples"], seed=options["seed"], confidence=options["confidence"],
+               progress=not args.quiet)
+    res = (simulate_classes(market, fmt.reserve, **run) if len(market.classes) > 1
+           else simulate_bidding(fmt, market, mode=args.mode, **run))
+    head = partial_line(res.samples, res.samples_requested) if res.partial else ""
+    emit(args, res.to_dict(), res.frame, partial=res.partial, head=head)
     return 130 if res.partial else 0
 
 

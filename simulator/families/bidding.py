@@ -323,8 +323,8 @@ def classes_second_price(reserve: float, tops: list[np.ndarray]) -> dict:
     winner = owner[order[:, 0]]
     for k in range(len(tops)):
         mine = sold & (winner == k)
-        out[f"win_{k + 1}"] = mine * 1.0
-        out[f"surplus_{k + 1}"] = np.where(mine, welfare - pay, 0.0)
+        out[f"win[{k + 1}]"] = mine * 1.0
+        out[f"surplus[{k + 1}]"] = np.where(mine, welfare - pay, 0.0)
     return out
 
 
@@ -334,14 +334,14 @@ def classes_exact(fpa, spa, market) -> dict:
     ex = spa.exact(market)
     second = {"revenue": ex.revenue, "welfare": ex.welfare, "surplus": ex.surplus, "sold": ex.sold}
     for k, row in enumerate(ex.per_class):
-        second[f"win_{k + 1}"], second[f"surplus_{k + 1}"] = row["win_probability"], row["surplus"]
+        second[f"win[{k + 1}]"], second[f"surplus[{k + 1}]"] = row["win_probability"], row["surplus"]
     return {fpa.name: fpa.exact_metrics(market), spa.name: second}
 
 
 def simulate_classes(market, reserve=None, samples: int = 100_000, seed: int = 0, confidence: float = 0.95,
                      chunk: int = 1 << 16, progress: bool = False):
     """First price in the asymmetric equilibrium beside second price (same reserve) on the same draws, for a
-    market of several buyer classes: a ``DrawResult`` with revenue, welfare, surplus, sold, win_k, surplus_k and
+    market of several buyer classes: a ``DrawResult`` with revenue, welfare, surplus, sold, win[k], surplus[k] and
     their exact values (``classes_exact``); ``paired("fpa", "spa", "revenue")`` is the revenue difference that
     asymmetry opens (``004`` remark after Proposition 5.2)."""
     from mechanisms.auctions import SecondPrice
