@@ -19,157 +19,42 @@ Classes and the structure the paper proves, which the script tests on the comput
     python scripts/gallery.py [--out DIR] [--quick] [--samples S] [--seed K]
 
 Outputs: gallery_<class>.png, gallery_<class>.csv (extreme points: λ, Π, U, W, reserve, pooled ranges),
-gallery.csv (the structure checks), provenance.json.
+gallery.csv (the structure checks), provenance.json. The computations are ``simulator.paper.gallery``;
+``auction-sim run experiments/gallery.toml`` (``gallery_quick.toml`` for --quick) writes the same CSV files, byte
+for byte, for the same seed.
 """
 from __future__ import annotations
 
-import math
 import sys
 
-import numpy as np
-
 from simulator.paper import cli_args
-from simulator.paper.reproduce import SOLUTIONS, ci_contains, market_seed, simulate_rules, write_csv
+from simulator.paper.gallery import GALLERY, frontier_rows, gallery_market
+from simulator.paper.reproduce import write_csv
 
-GALLERY = (
-    ("regular_antimhr", "lomax:shape=3", 3, "regular, anti-MHR: Theorem 3.4", "thm34"),
-    ("antimhr_not_regular", "mixture:0.9*exponential(rate=1)+0.1*exponential(rate=0.05)", 2,
-     "anti-MHR, not regular: Theorem 3.5", "thm35"),
-    ("mhr", "truncnorm:mean=1,sd=1,low=0,high=3", 3, "MHR: Theorem 3.7", "thm37"),
-    ("mhr_worst_case", "example42", 100, "MHR worst case (Example 4.2): Theorem 3.7", "thm37"),
-    ("general", "mixture:0.5*uniform(low=0;high=1)+0.5*uniform(low=2;high=3)", 3, "general (a gap in the support)",
-     None),
-)
-TOL = 1e-9  # relative slack of the structure checks
-
-
-def gaps(rule, dist):
-    """Effective gaps of the bid space: (pool_bid, pool_next) for the pools that hold values above their bid
-    (an atom of F pooled at its own value, e.g. Example 4.2's top atom with nothing above it, restricts nothing)."""
-    out = []
-    for lo, b, nx in zip(rule.pool_lo, rule.pool_bid, rule.pool_next):
-        top = float(dist.v(max(float(lo), 0.0)))
-        if nx > b * (1 + 1e-12) + 1e-300 and top > b * (1 + 1e-12) + 1e-300:
-            out.append((float(b), float(nx)))
-    return out
-
-
-def bid_space(rule, dist):
-    """The effective bid space B of the indirect Vickrey auction as closed intervals: [reserve, inf) minus the
-    open gaps (bid, next)."""
-    pieces = [(float(rule.reserve), math.inf)]
-    for g0, g1 in sorted(gaps(rule, dist)):
-        out = []
-        for a, b in pieces:
-            if g1 <= a or g0 >= b:
-                out.append((a, b))
-                continue
-            if a <= g0:
-                out.append((a, g0))
-            if g1 < b:
-                out.append((g1, b))
-        pieces = out
-    return pieces
-
-
-def subset(inner, outer, scale) -> bool:
-    """Bid space ``inner`` contained in ``outer`` (closed intervals, slack TOL * scale)."""
-    eps = TOL * scale + 1e-12
-    return all(any(a >= c - eps and b <= d + eps for c, d in outer) for a, b in inner)
-
-
-def structure_checks(F, kind, u_plus):
-    """The paper's structure along the frontier, tested on consecutive extreme points (sorted by U):
-    Theorem 3.4: no gaps, reserve falling; 3.5: reserve falling, B(U) growing (B at lower U inside B at higher U);
-    3.7: up to U+ no gaps and the reserve falling, beyond U+ zero reserve and B(U) shrinking."""
-    pts = F.points
-    scale = max([abs(p.rule.reserve) for p in pts] + [1.0])
-    uscale = max(abs(F.surplus_max), 1e-300)
-
-    def falling(ps):
-        return bool(np.all(np.diff([p.rule.reserve for p in ps]) <= TOL * scale))
-
-    out = {}
-    if kind == "thm34":
-        out["second-price (no gaps in B)"] = all(not gaps(p.rule, F.dist) for p in pts)
-        out["reserve non-increasing in U"] = falling(pts)
-    elif kind == "thm35":
-        out["reserve non-increasing in U"] = falling(pts)
-        out["B(U) expands with U"] = all(subset(bid_space(a.rule, F.dist), bid_space(b.rule, F.dist), scale)
-                                         for a, b in zip(pts, pts[1:]))
-        out["points with gaps in B"] = sum(bool(gaps(p.rule, F.dist)) for p in pts)
-    elif kind == "thm37":
-        below = [p for p in pts if p.surplus <= u_plus + 1e-9 * uscale]
-        above = [p for p in pts if p.surplus > u_plus + 1e-9 * uscale]
-        out["U <= U+: second-price (no gaps)"] = all(not gaps(p.rule, F.dist) for p in below)
-        out["U <= U+: reserve non-increasing"] = falling(below)
-        out["U > U+: zero reserve"] = all(p.rule.reserve <= TOL * scale for p in above)
-        out["U > U+: B(U) shrinks with U"] = all(subset(bid_space(b.rule, F.dist), bid_space(a.rule, F.dist), scale)
-                                                 for a, b in zip(above, above[1:]))
-        out["points at or below U+"], out["points above U+"] = len(below), len(above)
-    return out
-
-
-def pooled_text(dist, rule) -> str:
-    parts = []
-    for lo, hi, b, nx in zip(rule.pool_lo, rule.pool_hi, rule.pool_bid, rule.pool_next):
-        top = float(dist.v(max(lo, 0.0)))
-        parts.append(f"values [{float(dist.v(min(hi, 1.0))):.4g}, {top:.4g}] bid {b:.4g} (next bid {nx:.4g})")
-    return "; ".join(parts)
+#: auctions per class and the frontier's tolerance (--quick: the QUICK_ values)
+SAMPLES, QUICK_SAMPLES = 100_000, 5000
+TOL, QUICK_TOL = 1e-7, 1e-4
 
 
 def main(argv=None) -> int:
-    p = cli_args.parser("gallery", __doc__.splitlines()[0], samples=100_000, quick_samples=5000)
+    p = cli_args.parser("gallery", __doc__.splitlines()[0], samples=SAMPLES, quick_samples=QUICK_SAMPLES)
     args = cli_args.parse(p, argv)
     import pandas as pd
 
-    tol = 1e-4 if args.quick else 1e-7
-    checks = [gallery_market(key, spec, n, label, kind, tol, args) for key, spec, n, label, kind in GALLERY]
+    tol = QUICK_TOL if args.quick else TOL
+    checks = []
+    for key, _, _, label, kind in GALLERY:
+        g = gallery_market(key, tol, args.samples, args.seed, args.budget)
+        write_csv(cli_args.out(args, f"gallery_{key}.csv"), pd.DataFrame(frontier_rows(key, tol)))
+        plot_market(g["frontier"], g["solutions"], g["sim"], g["info"], key, label, kind, g["u_plus"], g["verdict"],
+                    args)
+        print(f"  {key}: {len(g['frontier'].points)} extreme points; {g['verdict'] or 'no theorem'}", file=sys.stderr,
+              flush=True)
+        checks.append(g["row"])
     write_csv(cli_args.out(args, "gallery.csv"), pd.DataFrame(checks))
     print_report(checks)
     cli_args.finish(args, "gallery", {"frontier_tol": tol})
     return 0
-
-
-def gallery_market(key: str, spec: str, n, label: str, kind, tol: float, args) -> dict:
-    """One class of the gallery: the frontier, its three solutions simulated, the structure theorem checked on
-    the extreme points (Theorems 3.4, 3.5, 3.7), gallery_<key>.csv and gallery_<key>.png. Returns its row of
-    gallery.csv."""
-    from distributions import Market
-    from mechanisms.auctions import SecondPrice
-    from mechanisms.bargaining import solve
-    from mechanisms.frontier import Frontier
-
-    market = Market.iid(spec, n)
-    d = market.dist
-    F = Frontier(market, tol=tol)
-    sols = {k: solve(F, k) for k in SOLUTIONS}
-    u_plus = SecondPrice(0.0).exact(market).surplus
-    seed = market_seed(args.seed, "gallery", spec, n)
-    sim, info = simulate_rules([(k, s.rule) for k, s in sols.items()], market, args.samples, seed, args.budget)
-    result = structure_checks(F, kind, u_plus) if kind else {}
-    covered = []
-    if sim is not None:
-        for k, s in sols.items():
-            for metric in ("revenue", "surplus"):
-                _, _, lo, hi = sim[k][metric]
-                covered.append(ci_contains(lo, hi, getattr(s.exact, metric)))
-    row = {"class": key, "distribution": d.spec, "n": n, "shape": str(d.shape_class()),
-           "theorem": label, "extreme_points": len(F.points), "U_myerson": F.surplus_min,
-           "U_plus_spa": u_plus, "U_star": F.surplus_max, "revenue_max": F.revenue_max,
-           **{f"{k}_welfare_ratio": s.welfare_ratio for k, s in sols.items()},
-           "sim_samples": info["samples"], "sim_seed": seed, "sim_mode": info["mode"],
-           "sim_cis_containing_exact": f"{sum(covered)} of {len(covered)}" if covered else info["note"],
-           **{f"check: {k}": v for k, v in result.items()}}
-    frame = F.to_frame()
-    frame["pooled"] = [pooled_text(d, pt.rule) for pt in F.points]
-    frame.insert(0, "n", n)
-    frame.insert(0, "distribution", d.spec)
-    write_csv(cli_args.out(args, f"gallery_{key}.csv"), frame)
-    verdict = ", ".join(f"{k}: {'yes' if v is True else ('NO' if v is False else v)}" for k, v in result.items())
-    plot_market(F, sols, sim, info, key, label, kind, u_plus, verdict, args)
-    print(f"  {key}: {len(F.points)} extreme points; {verdict or 'no theorem'}", file=sys.stderr, flush=True)
-    return row
 
 
 def plot_market(F, sols, sim, info, key, label, kind, u_plus, verdict: str, args) -> None:

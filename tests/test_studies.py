@@ -2,8 +2,10 @@
 
 Expected values come from closed forms written here (uniform values: second-price revenue (n-1)/(n+1), with a
 reserve r and two buyers 1/3 + r^2 - 4r^3/3, Myerson's (n-1)/(n+1) + 2^-n/(n+1); Example 4.2's OPT by
-quadrature), from ``reproduce.bargaining_cells`` (the demo's and the paper scripts' cells), and from
-``scripts/example42.py`` itself (byte-identical CSV files).
+quadrature; m = n units: a posted price, uniform KS W/OPT = 0.96), from ``reproduce.bargaining_cells`` (the
+demo's and the paper scripts' cells), and from the paper scripts themselves (byte-identical CSV files: each
+script's own main on a reduced set of its points, beside its experiment file's, and the shipped experiment files
+holding the scripts' settings).
 """
 import json
 import math
@@ -230,6 +232,15 @@ def test_bad_sweep_input_is_one_line_and_exit_2(capsys, argv, flag):
      "bad.toml: sweep 1: samples: expected"),
     ("[[sweep]]\ndist = 'uniform'\nmechanism = ['spa']\naxis = ['n=2']\n[[sweep]]\ndist = 'lomax:shape={a}'\n"
      "mechanism = ['spa']\naxis = ['n=2']\n", "bad.toml: sweep 2: dist: placeholder {a} has no axis"),
+    ("compute = 'theorem-e1'\ndist = '{i}'\naxis = [{name = 'i', values = ['E.2.2:grid=x']}]\n",
+     "bad.toml: axis: at i = E.2.2:grid=x: expected E.2.2:grid=G"),
+    ("compute = 'theorem-e1-simulation'\ndist = '{i}'\naxis = ['i=E.2.2:grid=30']\n",
+     "bad.toml: samples: compute = theorem-e1-simulation simulates"),
+    ("compute = 'gallery'\ndist = '{c}'\nsamples = 10\naxis = ['c=nope']\n",
+     "bad.toml: axis: at c = nope: expected a class of the gallery"),
+    ("compute = 'theorem42'\ndist = 'uniform'\naxis = ['m=1,2']\n", "bad.toml: n: give the number of buyers"),
+    ("compute = 'theorem42'\ndist = 'uniform'\nn = 3\naxis = ['m=1,5']\n",
+     "bad.toml: axis: at m = 5: the number of units m = 5 exceeds the number of buyers n = 3"),
 ])
 def test_bad_experiment_file_is_one_line_and_exit_2(tmp_path, capsys, text, where):
     (tmp_path / "bad.toml").write_text(text)
@@ -295,32 +306,40 @@ def test_a_point_the_library_cannot_compute_is_recorded_not_fatal(monkeypatch):
     assert res.warnings == ["point 0 (n = 2) not computed: dist: no convergence"]
 
 
-def test_demo_experiment_file_holds_the_demo_settings_and_its_frontier_csv(tmp_path):
-    """experiments/demo.toml: the demo's markets, seed, samples, budget and tolerances; its frontier sweep
-    writes the demo's demo_frontier.csv (the frontier's extreme points led by distribution and n)."""
-    from distributions import Market
-    from mechanisms.frontier import Frontier
+def test_demo_and_its_experiment_file_write_the_same_csv(tmp_path, monkeypatch, capsys):
+    """experiments/demo.toml holds the demo's sections, seed, samples, budget and tolerances; on reduced markets
+    (one n of Example 4.2, one Table-1 cell, the two-buyer asymmetric market; 500 auctions, seed 2) ``auction-sim demo`` and the file write the
+    same demo_cells.csv, demo_asymmetric.csv and demo_frontier.csv."""
     from simulator.cli import cmd_demo
+    from simulator.paper import asymmetric, demo
     from simulator.studies.experiment import load_experiment
 
     studies, _ = load_experiment(os.path.join(ROOT, "experiments", "demo.toml"))
     by_name = {s.name: s for s in studies}
-    ex42, frontier, cells = by_name["demo_example42"], by_name["demo_frontier"], by_name["demo_table1"]
-    assert ex42.axes[0].values == cmd_demo.DEMO_EX42_N
-    assert set(cmd_demo.DEMO_EX42_N) <= set(by_name["demo_example42_sweep"].axes[0].values)
-    assert cells.axes[0].values == tuple(spec for spec, _ in cmd_demo.DEMO_CELLS)
-    assert cells.axes[1].values == cmd_demo.DEMO_CELL_N
-    for s in (ex42, cells, by_name["demo_example42_sweep"]):
-        assert (s.seed, s.samples, s.budget, s.tol) == (0, 20000, 5e8, 1e-5)
+    cells, asym, frontier = by_name["demo_cells"], by_name["demo_asymmetric"], by_name["demo_frontier"]
+    assert _values(cells) == (demo.CELL_SECTIONS,) and _values(asym) == (("asymmetric",),)
+    assert set(demo.DEMO_EX42_N) <= set(by_name["demo_example42_sweep"].axes[0].values)
+    for s in (cells, asym, by_name["demo_example42_sweep"]):
+        assert (s.seed, s.samples, s.budget, s.tol) == (0, 20000, 5e8, 1e-5)  # the demo's defaults
     spec, n = cmd_demo.DEMO_FRONTIER
-    assert (frontier.dist, frontier.axes[0].values, frontier.tol) == (spec, (n,), 1e-6)
-    (tmp_path / "f.toml").write_text(f'name = "fr"\ncompute = "frontier"\ndist = "{spec}"\naxis = ["n={n}"]\n'
-                                     'tol = 1e-6\n')
-    assert main(["run", str(tmp_path / "f.toml"), "--out", str(tmp_path), "--quiet"]) == 0
-    expected = Frontier(Market.iid(spec, n), tol=1e-6).to_frame()
-    expected.insert(0, "distribution", spec)
-    expected.insert(1, "n", n)
-    assert (tmp_path / "fr.csv").read_text() == expected.to_csv(index=False)
+    assert (frontier.dist, frontier.axes[0].values, frontier.tol) == (spec, (n,), demo.DEMO_FRONTIER_TOL)
+    monkeypatch.setattr(demo, "DEMO_EX42_N", (10,))
+    monkeypatch.setattr(demo, "DEMO_CELLS", demo.DEMO_CELLS[:1])
+    monkeypatch.setattr(demo, "DEMO_CELL_N", (10,))
+    monkeypatch.setattr(cmd_demo, "DEMO_EX42_CURVE", (10, 100))
+    monkeypatch.setattr(asymmetric, "ASYMMETRIC_MARKETS", asymmetric.ASYMMETRIC_MARKETS[:1])
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--samples", "500", "--seed", "2"]) == 0
+    assert "Example 4.2" in capsys.readouterr().out
+    doc = _experiment("demo")
+    doc.update(seed=2, samples=500)
+    doc["sweep"] = [t for t in doc["sweep"] if t["name"] != "demo_example42_sweep"]
+    _write_toml(tmp_path / "e.toml", doc)
+    assert main(["run", str(tmp_path / "e.toml"), "--out", str(tmp_path / "toml"), "--quiet"]) == 0
+    for name in ("demo_cells.csv", "demo_asymmetric.csv", "demo_frontier.csv"):
+        assert (tmp_path / "demo" / name).read_bytes() == (tmp_path / "toml" / name).read_bytes(), name
+    f = pd.read_csv(tmp_path / "toml" / "demo_cells.csv")
+    assert list(dict.fromkeys(f.section)) == list(demo.CELL_SECTIONS) and "exact_seconds" not in f
+    assert (f[f.section == "frontier"].sim_samples == 2500).all()  # the frontier section simulates 5 x samples
 
 
 def test_every_shipped_experiment_file_loads():
@@ -355,3 +374,127 @@ def test_plot_api_for_a_notebook():
     panels = fig.axes
     assert len(panels) == 2 and panels[0].get_xscale() == "log" and panels[0].get_ylabel() == "revenue / Π*"
     assert fig.legends and not panels[0].get_legend()  # the legend is below the panels, not on the data
+
+
+# ---------------------------------------------------------------------- the other paper scripts
+def _write_toml(path, doc):
+    """An experiment file from a parsed one (``tomllib``): its top-level keys, then its [[sweep]] tables."""
+    from simulator.studies.experiment import toml_value
+
+    lines = [f"{k} = {toml_value(v)}" for k, v in doc.items() if k != "sweep"]
+    for table in doc["sweep"]:
+        lines += ["", "[[sweep]]"] + [f"{k} = {toml_value(v)}" for k, v in table.items()]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _experiment(name):
+    import tomllib
+
+    with open(os.path.join(ROOT, "experiments", f"{name}.toml"), "rb") as fh:
+        return tomllib.load(fh)
+
+
+def _same_csv(tmp_path, script, argv, doc, names):
+    """scripts/X.py's main (``argv`` and --quick) and ``auction-sim run`` of ``doc`` write the same bytes."""
+    assert script.main(["--quick", "--out", str(tmp_path / "script")] + argv) == 0
+    _write_toml(tmp_path / "e.toml", doc)
+    assert main(["run", str(tmp_path / "e.toml"), "--out", str(tmp_path / "toml"), "--quiet"]) == 0
+    for name in names:
+        assert (tmp_path / "script" / name).read_bytes() == (tmp_path / "toml" / name).read_bytes(), name
+
+
+def _values(study):
+    return tuple(a.values for a in study.axes)
+
+
+def test_theorem_e1_script_and_its_experiment_files(tmp_path, capsys):
+    """experiments/theorem_e1{_quick}.toml hold the script's instances, scan, samples and budget, and on a
+    reduced set of the same instances (and seed 3) the script and the file write the same four CSV files."""
+    from simulator.paper.theorem_e1 import instance_specs, scan_grid
+    from simulator.studies.experiment import load_experiment
+
+    script = _script("theorem_e1")
+    for quick, k, samples, budget in ((True, script.QUICK_SCAN, script.QUICK_SAMPLES, 2e8),
+                                      (False, script.SCAN, script.SAMPLES, 2e9)):
+        studies, _ = load_experiment(os.path.join(ROOT, "experiments", f"theorem_e1{'_quick' if quick else ''}.toml"))
+        by = {s.name: s for s in studies}
+        specs = tuple(instance_specs(quick))
+        assert _values(by["theorem_e1"]) == _values(by["theorem_e1_curves"]) == (specs,)
+        assert _values(by["theorem_e1_family_scan"]) == scan_grid(k)
+        assert _values(by["theorem_e1_simulation"]) == (specs[:1],)
+        assert (by["theorem_e1_simulation"].samples, by["theorem_e1_simulation"].budget) == (samples, budget)
+        assert {s.seed for s in studies} == {0}
+    specs = ["E.2.2:grid=30", "E.2.1:grid=30", "E.1:K=10", "uniform"]  # E.2.2 and E.2.1 first, as the script
+    script.instance_specs = lambda quick: specs
+    script.scan_grid = lambda k: ((0.5,), (0.4,))
+    doc = _experiment("theorem_e1_quick")
+    doc["seed"] = 3
+    for table in doc["sweep"]:
+        table["axis"] = {"theorem-e1-scan": ["q=0.5", "s=0.4"], "theorem-e1-simulation": ["instance=E.2.2:grid=30"]
+                         }.get(table["compute"], [{"name": "instance", "values": specs}])
+    names = ["theorem_e1.csv", "theorem_e1_curves.csv", "theorem_e1_family_scan.csv", "theorem_e1_simulation.csv"]
+    _same_csv(tmp_path, script, ["--seed", "3"], doc, names)
+    assert "reproduced: 0.8532" in capsys.readouterr().out
+    f = pd.read_csv(tmp_path / "toml" / "theorem_e1.csv")
+    assert list(f.instance) == ["E.2.2 (upper bound 0.8532)",
+                                "E.2.1 extremal parameters, quasi-regular completion", "E.1 general, K=10",
+                                "regular: uniform"]
+    assert f.min_ratio.iloc[3] == pytest.approx(1.0, abs=1e-6)  # Proposition 3.3: posting a price is optimal
+    assert f.ratio_at_paper_U.iloc[2] <= 2 / math.log(10)  # E.1: at most 2/ln K
+    sim = pd.read_csv(tmp_path / "toml" / "theorem_e1_simulation.csv")
+    assert (sim.sim_samples == 20000).all() and sim.revenue_ci_contains_exact.notna().all()
+
+
+def test_gallery_script_and_its_experiment_files(tmp_path, capsys):
+    """experiments/gallery{_quick}.toml hold the script's classes, samples and tolerance; on two classes (2000
+    auctions, seed 5) the script and the file write the same gallery.csv and gallery_<class>.csv."""
+    from simulator.paper.gallery import GALLERY
+    from simulator.studies.experiment import load_experiment
+
+    script = _script("gallery")
+    keys = tuple(key for key, *_ in GALLERY)
+    for quick, samples, tol in ((True, script.QUICK_SAMPLES, script.QUICK_TOL), (False, script.SAMPLES, script.TOL)):
+        studies, _ = load_experiment(os.path.join(ROOT, "experiments", f"gallery{'_quick' if quick else ''}.toml"))
+        assert [s.name for s in studies] == ["gallery"] + [f"gallery_{k}" for k in keys]
+        assert _values(studies[0]) == (keys,) and studies[0].samples == samples
+        assert [_values(s) for s in studies[1:]] == [((k,),) for k in keys]
+        assert {s.tol for s in studies} == {tol} and {s.seed for s in studies} == {0}
+    two = ("regular_antimhr", "mhr")
+    script.GALLERY = tuple(e for e in GALLERY if e[0] in two)
+    doc = _experiment("gallery_quick")
+    doc.update(seed=5)
+    doc["sweep"] = [dict(t, samples=2000) if t["compute"] == "gallery" else t for t in doc["sweep"]
+                    if t["name"] in ("gallery", "gallery_regular_antimhr", "gallery_mhr")]
+    doc["sweep"][0]["axis"] = [{"name": "class", "values": list(two)}]
+    _same_csv(tmp_path, script, ["--seed", "5", "--samples", "2000"], doc,
+              ["gallery.csv", "gallery_regular_antimhr.csv", "gallery_mhr.csv"])
+    assert "all structure checks hold" in capsys.readouterr().out
+    f = pd.read_csv(tmp_path / "toml" / "gallery.csv")
+    assert list(f["class"]) == list(two) and (f.sim_samples == 2000).all()
+    lomax = pd.read_csv(tmp_path / "toml" / "gallery_regular_antimhr.csv")
+    assert (lomax.reserve.diff().dropna() <= 1e-9).all()  # Theorem 3.4: the reserve falls along the frontier
+
+
+def test_theorem42_script_and_its_experiment_files(tmp_path, capsys):
+    """experiments/theorem42{_quick}.toml hold the script's fixed grid, distributions, samples and tolerance; on
+    two distributions with m = n = 50 the script and the file write the same theorem42.csv. m = n: every buyer
+    faces a posted price p (Proposition 3.3); uniform: Π = p(1-p), U = (1-p)²/2, KS p = 1/5, W/OPT = 0.96."""
+    from simulator.studies.experiment import load_experiment
+
+    script = _script("theorem42")
+    for quick, ms, samples, tol in ((True, script.QUICK_M, script.QUICK_SAMPLES, script.QUICK_TOL),
+                                    (False, script.TAU_M, script.SAMPLES, script.TOL)):
+        (s,), _ = load_experiment(os.path.join(ROOT, "experiments", f"theorem42{'_quick' if quick else ''}.toml"))
+        assert _values(s) == (tuple(script.distributions(1000)), ms) and s.n == 1000
+        assert (s.samples, s.tol, s.seed, s.budget) == (samples, tol, 0, 2e8 if quick else 2e9)
+    script.QUICK_M = (50,)
+    script.distributions = lambda n: ["uniform", "truncexp-atom:K=1"]
+    doc = _experiment("theorem42_quick")
+    doc["sweep"][0].update(n=50, samples=2000, axis=[{"name": "d", "values": ["uniform", "truncexp-atom:K=1"]},
+                                                     {"name": "m", "values": [50]}])
+    _same_csv(tmp_path, script, ["--n", "50", "--samples", "2000"], doc, ["theorem42.csv"])
+    assert "gap to the bound" in capsys.readouterr().out
+    f = pd.read_csv(tmp_path / "toml" / "theorem42.csv")
+    assert list(zip(f.distribution, f.m)) == [("uniform", 50), ("truncexp-atom:K=1", 50)]
+    assert f.ks_welfare_ratio.iloc[0] == pytest.approx(0.96, abs=1e-6)
+    assert (f.ks_welfare_ratio >= f.psi - 1e-8).all() and f.welfare_ci_contains_exact.notna().all()

@@ -19,7 +19,9 @@ Writes to DIR (default ./auction-sim-demo): ``demo_cells.csv`` (every exact and 
 ``demo_example42.png``, ``demo_frontier.png``, ``demo_frontier.csv`` and ``provenance.json`` (package versions,
 seed, command line, timestamp, git commit, timings).
 
-The computations it shares with ``scripts/`` live in ``simulator.paper.reproduce``.
+The computations it shares with ``scripts/`` live in ``simulator.paper.reproduce``, its cells in
+``simulator.paper.demo``: ``auction-sim run experiments/demo.toml`` writes the same demo_cells.csv,
+demo_asymmetric.csv and demo_frontier.csv, byte for byte, for the same seed, samples and budget.
 """
 
 from __future__ import annotations
@@ -29,18 +31,11 @@ import os
 import sys
 import time
 
+#: the demo's markets and cells live in ``simulator.paper.demo`` (``experiments/demo.toml`` writes the same
+#: demo_cells.csv and demo_asymmetric.csv); this module runs them, prints and plots
+from ..paper.demo import DEMO_EX42_CURVE, DEMO_FRONTIER
+
 # ---------------------------------------------------------------------- the demo
-#: Example 4.2 markets, exact and simulated (mode="auto": profile mode up to n = 1000, order statistics above; a
-#: simulator without the order-statistic mode records n = 1e12 and 1e30 as not simulated, with its reason)
-DEMO_EX42_N = (10, 1000, 10_000, 1e12, 1e30)
-DEMO_EX42_CURVE = (10, 30, 100, 1000, 1e4, 1e5, 1e6, 1e8, 1e10, 1e12, 1e15, 1e20, 1e25, 1e30)
-#: Table-1-like cells: one distribution per class of the paper's Figure 1 / Table 1
-DEMO_CELLS = (("lomax:shape=3", "regular, anti-MHR"), ("equal-revenue:high=100", "regular (atom at the top: not anti-MHR), v(1) = 1 > 0"),
-              ("exponential", "regular, MHR and anti-MHR"), ("uniform", "MHR"),
-              ("weibull:shape=0.5", "anti-MHR, not regular"),
-              ("mixture:0.5*uniform(low=0;high=1)+0.5*uniform(low=2;high=3)", "general (a gap)"))
-DEMO_CELL_N = (10, 1000)
-DEMO_FRONTIER = ("lomax:shape=3", 3)
 
 
 def register(subparsers) -> None:
@@ -129,12 +124,10 @@ def example42_section(out: str, samples: int, seed: int, budget: float, tol: flo
     """1. Example 4.2 (the MHR worst case): the three solutions' W/OPT at a few n, exact and simulated, and the
     exact curve up to n = 1e30 (Theorems 4.1 (iii), 5.1, 5.3 (iii)) in demo_example42.png."""
     from ..paper.plots import plot_ratios_vs_n
-    from ..paper.reproduce import SOLUTIONS, bargaining_cells, ratio_curves
+    from ..paper.demo import example42_rows
+    from ..paper.reproduce import SOLUTIONS, ratio_curves
 
-    rows = []
-    for n in DEMO_EX42_N:
-        rows += [dict(r, section="example42") for r in bargaining_cells("example42", n, samples=samples, seed=seed,
-                                                                        tol=tol, budget=budget)]
+    rows = example42_rows(samples, seed, budget, tol)
     curve = ratio_curves("example42", DEMO_EX42_CURVE, tol=tol)
     simulated = {}
     for kind in SOLUTIONS:
@@ -152,25 +145,15 @@ def frontier_section(out: str, samples: int, seed: int, budget: float) -> tuple[
     """2. A regular and anti-MHR frontier (Theorem 3.4: second-price auctions with a reserve falling along it):
     the three solutions and six frontier points, exact and simulated on common random numbers;
     demo_frontier.png and demo_frontier.csv. Returns (rows, solutions)."""
-    import numpy as np
-
-    from distributions import Market
-    from mechanisms.bargaining import solve
-    from mechanisms.frontier import Frontier
-
+    from ..paper.demo import frontier_cells
     from ..paper.plots import plot_frontier_structure
-    from ..paper.reproduce import SOLUTIONS, market_seed, simulate_rules, write_csv
+    from ..paper.reproduce import write_csv
 
     spec, n = DEMO_FRONTIER
-    market = Market.iid(spec, n)
-    d = market.dist
-    F = Frontier(market, tol=1e-6)
-    sols = {kind: solve(F, kind) for kind in SOLUTIONS}
-    grid = np.linspace(F.surplus_min, F.surplus_max, 6)
-    points = [(f"U={u:.4g}", F.mechanism_at(u)) for u in grid]
-    fseed = market_seed(seed, "frontier", spec, n)
-    sim, info = simulate_rules([(k, s.rule) for k, s in sols.items()] + points, market, samples * 5, fseed, budget)
-    plot_frontier_structure(F, sols, os.path.join(out, "demo_frontier.png"), sim=sim, points=points,
+    cells = frontier_cells(samples, seed, budget)
+    F, sols, sim, info, fseed = cells["frontier"], cells["solutions"], cells["sim"], cells["info"], cells["seed"]
+    d = F.dist
+    plot_frontier_structure(F, sols, os.path.join(out, "demo_frontier.png"), sim=sim, points=cells["points"],
                             title=f"{d.spec}, n = {n:g} ({d.shape_class()})\nTheorem 3.4: second-price auctions with a reserve "
                                   "falling along the frontier",
                             note="blue +: simulated (Π, U) of the solutions and of 6 frontier points, 95% CIs "
@@ -179,45 +162,15 @@ def frontier_section(out: str, samples: int, seed: int, budget: float) -> tuple[
     fr.insert(0, "distribution", spec)
     fr.insert(1, "n", n)
     write_csv(os.path.join(out, "demo_frontier.csv"), fr)
-    rows = [frontier_row(market, name, rule, sols, sim, info)
-            for name, rule in [(k, s.rule) for k, s in sols.items()] + points]
-    return rows, sols
-
-
-def frontier_row(market, name: str, rule, sols: dict, sim, info: dict) -> dict:
-    """One mechanism of the frontier section: exact Π, U, W; for a solution its ratios and the paper's bounds
-    (Theorems 4.1, 5.2, 5.3); simulated estimates with CIs."""
-    from mechanisms import exact_from_rule
-
-    from ..paper.reproduce import mark_bounds, paper_bounds, simulated_columns
-
-    d, n = market.dist, market.n
-    ex = sols[name].exact if name in sols else exact_from_rule(rule, market)
-    row = {"section": "frontier", "distribution": DEMO_FRONTIER[0], "n": float(n), "solution": name,
-           "shape": str(d.shape_class()), "revenue": ex.revenue, "surplus": ex.surplus, "welfare": ex.welfare,
-           "sim_mode": info["mode"], "sim_samples": info["samples"], "sim_note": info["note"]}
-    if name in sols:
-        s = sols[name]
-        row.update(opt=s.opt, revenue_max=s.revenue_max, surplus_max=s.surplus_max, welfare_ratio=s.exact.welfare / s.opt,
-                   revenue_ratio=s.exact.revenue / s.revenue_max, surplus_ratio=s.exact.surplus / s.surplus_max)
-        row["bounds"], row["bound"], row["bound_source"], row["meets_bound"] = mark_bounds(
-            row["welfare_ratio"], paper_bounds(name, d.shape_class(), n))
-    if sim is not None:
-        row.update(simulated_columns(sim, name, ex))
-    return row
+    return cells["rows"], sols
 
 
 def table1_section(samples: int, seed: int, budget: float, tol: float) -> list[dict]:
     """3. Table-1-like cells: one distribution per class of the paper's Figure 1, each solution's W/OPT against
     the paper's bound for the class (Theorems 4.1, 5.2, 5.3), exact and simulated."""
-    from ..paper.reproduce import bargaining_cells
+    from ..paper.demo import table1_rows
 
-    rows = []
-    for spec, _label in DEMO_CELLS:
-        for n in DEMO_CELL_N:
-            rows += [dict(r, section="table1") for r in bargaining_cells(spec, n, samples=samples, seed=seed, tol=tol,
-                                                                         budget=budget)]
-    return rows
+    return table1_rows(samples, seed, budget, tol)
 
 
 def asymmetric_section(out: str, samples: int, seed: int) -> str:

@@ -11,7 +11,9 @@ An axis is n=10..1e30:log:30, shape=2..6:lin:5 or r=0,0.5,1; n and m set the mar
 With --out DIR: NAME.csv (one row per point x mechanism x metric), NAME.json, NAME.png, NAME.toml (the
 experiment file that reproduces them) and provenance.json, written atomically; otherwise the table on
 standard output. --compute (``simulator.studies.compute.KINDS``): metrics (default), frontier,
-bargaining-cells, table1-cells, example42-curve. Ctrl-C keeps the finished points, marked partial
+bargaining-cells, table1-cells, example42-curve, and the paper scripts' own (theorem-e1, theorem-e1-curves,
+theorem-e1-scan, theorem-e1-simulation, gallery, gallery-frontier, theorem42, demo-cells: their --dist names an
+instance, ``simulator.studies.paper_kinds``). Ctrl-C keeps the finished points, marked partial
 (exit status 130). An experiment file with the same keys (``auction-sim run``) writes the same files.
 """
 from __future__ import annotations
@@ -54,7 +56,8 @@ def register(subparsers) -> None:
                                 ("--budget", "V", "most buyer values a profile-mode point may draw (default 2e9)"),
                                 ("--compute", "KIND", "what a point computes: metrics (default: a row per point, "
                                                       "mechanism and metric), frontier, bargaining-cells, "
-                                                      "table1-cells, example42-curve"),
+                                                      "table1-cells, example42-curve, or a paper script's "
+                                                      "(theorem-e1, gallery, theorem42, demo-cells, ...)"),
                                 ("--name", "NAME", "stem of the output files (default sweep)"),
                                 ("--title", "TEXT", "title of the figure"),
                                 ("--plot", "METRICS", "metrics of the figure, e.g. welfare,revenue (default "

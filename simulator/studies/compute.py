@@ -14,6 +14,10 @@ change.
 - ``frontier``: the extreme points of each point's Pareto frontier (the demo's demo_frontier.csv).
 - ``table1-cells``: ``reproduce.table1_cells`` (``scripts/table1.py``'s table1.csv: the cells with the paper's
   class of each distribution, key columns first).
+- the kinds of the other paper scripts (``paper_kinds``): ``theorem-e1``, ``theorem-e1-curves``,
+  ``theorem-e1-scan``, ``theorem-e1-simulation`` (``scripts/theorem_e1.py``), ``gallery``,
+  ``gallery-frontier`` (``scripts/gallery.py``), ``theorem42`` (``scripts/theorem42.py``) and ``demo-cells``
+  (``auction-sim demo``'s demo_cells.csv and demo_asymmetric.csv).
 """
 from __future__ import annotations
 
@@ -39,7 +43,10 @@ class Kind:
     with the columns of ``METRIC_COLUMNS`` (plotted by ``plots.sweep``); ``check(study, label)`` refuses a
     study the kind cannot compute (InputError naming the field); ``frame(rows)``: the rows as a pandas frame
     (default ``pandas.DataFrame(rows)``); ``skips_bad_markets``: an undefined market (example42 at n = 1)
-    gives rows saying it was skipped, as the paper's tables do, instead of failing the study before it runs."""
+    gives rows saying it was skipped, as the paper's tables do, instead of failing the study before it runs;
+    ``markets``: the points are markets (dist, n, m), checked before any work (``study.check_points``); False
+    for a kind whose ``dist`` names something else (a paper's instance, ``paper_kinds``), which its ``check``
+    validates and which needs no n."""
 
     name: str
     rows: Callable
@@ -47,6 +54,7 @@ class Kind:
     check: Callable = lambda study, label: None
     frame: Callable | None = None
     skips_bad_markets: bool = False
+    markets: bool = True
 
 
 KINDS: dict[str, Kind] = {}
@@ -246,3 +254,21 @@ register(Kind("example42-curve", example42_rows, check=_example42_only))
 register(Kind("frontier", frontier_rows, check=_no_mechanisms))
 register(Kind("table1-cells", table1_rows, check=_single_unit_solutions, frame=table1_frame,
               skips_bad_markets=True))
+
+
+def _register_paper_kinds() -> None:
+    """The kinds of the paper scripts whose points are instances, not markets (``paper_kinds``)."""
+    from . import paper_kinds as pk
+
+    for name, rows, check in (("theorem-e1", pk.e1_rows, pk.check_e1),
+                              ("theorem-e1-curves", pk.e1_curve_rows, pk.check_e1),
+                              ("theorem-e1-scan", pk.e1_scan_rows, pk.check_e1_scan),
+                              ("theorem-e1-simulation", pk.e1_simulation_rows, pk.check_e1_simulation),
+                              ("gallery", pk.gallery_rows, pk.check_gallery),
+                              ("gallery-frontier", pk.gallery_frontier_rows, pk.check_gallery_frontier)):
+        register(Kind(name, rows, check=check, markets=False))
+    register(Kind("theorem42", pk.theorem42_rows, check=pk.check_theorem42, markets=False))
+    register(Kind("demo-cells", pk.demo_rows, check=pk.check_demo, frame=pk.demo_frame, markets=False))
+
+
+_register_paper_kinds()

@@ -152,7 +152,7 @@ def build_study(fields: dict, label) -> Study:
     if len(set(kw["mechanisms"])) < len(kw["mechanisms"]):
         raise InputError(label("mechanism"), f"a mechanism is given twice: {list(kw['mechanisms'])}")
     names = [a.name for a in kw["axes"]]
-    if "n" not in names:
+    if "n" not in names and (KINDS[compute].markets or fields.get("n") is not None):
         from distributions.market import check_count
 
         if fields.get("n") is None:
@@ -245,7 +245,7 @@ def check_points(study: Study, label) -> None:
 
     from .compute import KINDS
 
-    if KINDS[study.compute].skips_bad_markets:
+    if KINDS[study.compute].skips_bad_markets or not KINDS[study.compute].markets:
         return
     axis_label = label("axis")
     for p in study.points():
