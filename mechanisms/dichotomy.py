@@ -9,6 +9,28 @@ and the bilateral-trade one (``trade/frontier.py``); each supplies its ``probe``
 from __future__ import annotations
 
 import heapq
+import math
+
+
+class WeightedPoint:
+    """An extreme point found at the weight θ of (1-θ)Π + θU (λ = θ/(1-θ)), with its exact values ``exact``
+    (revenue Π, surplus U): the one-class ``frontier.ExtremePoint`` and the several-class ``ClassPoint``."""
+
+    @property
+    def lam(self) -> float:
+        return math.inf if self.theta >= 1 else self.theta / (1.0 - self.theta)
+
+    @property
+    def revenue(self) -> float:
+        return self.exact.revenue
+
+    @property
+    def surplus(self) -> float:
+        return self.exact.surplus
+
+    def objective(self, theta: float) -> float:
+        """(1-θ)Π + θU: the supporting line's height at this point."""
+        return (1.0 - theta) * self.revenue + theta * self.surplus
 
 
 def dichotomy(left, right, probe, tol_abs: float, max_points: int):

@@ -29,6 +29,7 @@ from distributions.market import Market
 
 from . import border
 from .base import Exact
+from .dichotomy import WeightedPoint
 from .exact import exact_from_rule
 from .optimal import lagrangian_rule
 from .rule import MixtureRule, QuantileRule
@@ -38,7 +39,7 @@ THETA_MAX = 1.0 - 1e-9
 
 
 @dataclass
-class ExtremePoint:
+class ExtremePoint(WeightedPoint):
     """An extreme point of the frontier: the weight θ (λ = θ/(1-θ)) at which it was found, its mechanism and
     exact values."""
 
@@ -49,20 +50,7 @@ class ExtremePoint:
 
     @property
     def lam(self) -> float:
-        if self.weight is not None:
-            return self.weight
-        return math.inf if self.theta >= 1 else self.theta / (1.0 - self.theta)
-
-    @property
-    def revenue(self) -> float:
-        return self.exact.revenue
-
-    @property
-    def surplus(self) -> float:
-        return self.exact.surplus
-
-    def objective(self, theta: float) -> float:
-        return (1.0 - theta) * self.revenue + theta * self.surplus
+        return self.weight if self.weight is not None else WeightedPoint.lam.fget(self)
 
     def bid_space(self) -> str:
         """The implementing auction in value terms (Definition 2.4): reserve and the gaps of B."""

@@ -29,6 +29,7 @@ from distributions.errors import InputError
 from distributions.market import Market
 
 from ..base import Mechanism
+from ..dichotomy import WeightedPoint
 from ..frontier import THETA_MAX
 
 #: the KS ratio is refined until its certified relative gap (outer - inner) / inner is at most this
@@ -38,26 +39,11 @@ KS_MAX_EVALS = 40
 
 
 @dataclass
-class ClassPoint:
+class ClassPoint(WeightedPoint):
     """An extreme point: weight θ (λ = θ/(1-θ)) and the exact values of M*_λ (``ClassesExact``)."""
 
     theta: float
     exact: object
-
-    @property
-    def lam(self) -> float:
-        return math.inf if self.theta >= 1 else self.theta / (1.0 - self.theta)
-
-    @property
-    def revenue(self) -> float:
-        return self.exact.revenue
-
-    @property
-    def surplus(self) -> float:
-        return self.exact.surplus
-
-    def objective(self, theta: float) -> float:
-        return (1.0 - theta) * self.revenue + theta * self.surplus
 
 
 def lagrangian_point(market: Market, theta: float) -> ClassPoint:
