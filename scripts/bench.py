@@ -4,7 +4,10 @@ Section ``profile``: second-price, second-price with the monopoly reserve and th
 random numbers) on exponential(1) values by ``simulator.simulate`` in profile mode, against a vectorised numpy
 implementation of the same three auctions (a samples x n matrix of values, the top two by ``np.partition``;
 values by numpy's exponential sampler and, as the kernels do, by inverse transform), in buyer values per
-second, with everything (seeding, merging, Python) included. The ratio is against the faster numpy variant.
+second, with everything (seeding, merging, Python) included. The ratio is against the faster numpy variant; each row
+also reports the ratio to the generator's limit on this machine (``generator_limit``: a one-mechanism kernel
+that only draws, ranks and transforms the top two, in the same run), and a last row the cost of ten mechanisms
+(the bargaining solutions included) against the three, at n = 10.
 Later issues add sections (order-statistic mode, cuda) to ``SECTIONS``.
 
 Section ``orderstat``: the same three auctions by ``simulate(..., mode="orderstat")`` in auctions per second at
@@ -18,7 +21,7 @@ samples x n, float32, the top two by ``torch.topk``; the faster variant counts).
 without it, or without a CUDA device for it, the comparison is skipped with a message. Under numba's CUDA
 simulator (``NUMBA_ENABLE_CUDASIM=1``) the section runs at tiny sizes and its timings mean nothing.
 
-    python scripts/bench.py                # n = 10, 1000, 100000
+    python scripts/bench.py                # n = 2, 5, 10, 1000, 100000 (+ ten mechanisms at n = 10)
     python scripts/bench.py --quick        # a few seconds
     python scripts/bench.py --n 1000 --seconds 5 --json out.json
     python scripts/bench.py --backend cuda                                   # on a GPU machine
@@ -88,28 +91,96 @@ def _timed(fn, min_seconds: float):
         scale *= max(2, min(64, int(math.ceil(1.3 * min_seconds / max(dt, 1e-4)))))
 
 
+def _profile_rate(rules, n: int, seconds: float) -> float:
+    """Buyer values per second of ``simulate(rules)`` in profile mode on exponential(1) values (everything in)."""
+    base = max(1, (1 << 20) // n)
+    market = Market.iid("exponential:rate=1", n)
+    s, t = _timed(lambda k: simulate(rules, market, samples=base * k, seed=1, mode="profile", exact=False,
+                                     benchmarks=False, progress=False), seconds)
+    return base * s * n / t
+
+
 def profile_section(ns, seconds: float) -> list[dict]:
+    """The three auctions against numpy and against the generator's limit (``generator_limit``), per n."""
     rules = bench_rules()
     simulate(rules, Market.iid("exponential:rate=1", 10), samples=1000, seed=0, mode="profile", exact=False,
              benchmarks=False)  # compile
+    generator_limit(10, 1000)  # compile
     rows = []
     for n in ns:
         base = max(1, (1 << 20) // n)
-        s_sim, t_sim = _timed(lambda k: simulate(rules, Market.iid("exponential:rate=1", n), samples=base * k, seed=1,
-                                                  mode="profile", exact=False, benchmarks=False, progress=False),
-                              seconds)
+        sim_rate = _profile_rate(rules, n, seconds)
         s_np, t_np = _timed(lambda k: numpy_auctions(base * k, n), seconds)
         s_inv, t_inv = _timed(lambda k: numpy_auctions(base * k, n, inverse=True), seconds)
-        sim_rate = base * s_sim * n / t_sim
-        np_rate = base * s_np * n / t_np
-        inv_rate = base * s_inv * n / t_inv
+        s_gen, t_gen = _timed(lambda k: generator_limit(n, base * k), seconds)
+        np_rate, inv_rate, gen_rate = (base * s_np * n / t_np, base * s_inv * n / t_inv, base * s_gen * n / t_gen)
         best = max(np_rate, inv_rate)
         rows.append({"section": "profile", "n": n, "simulator_values_per_s": sim_rate,
                      "numpy_values_per_s": np_rate, "numpy_inverse_values_per_s": inv_rate,
-                     "ratio": sim_rate / best})
+                     "generator_limit_values_per_s": gen_rate, "ratio": sim_rate / best,
+                     "ratio_to_generator_limit": sim_rate / gen_rate})
         print(f"profile  n={n:>7}  simulator {sim_rate:9.3e} values/s  numpy {np_rate:9.3e} "
-              f"(inverse transform {inv_rate:9.3e}) values/s  ratio {sim_rate / best:6.1f}x", flush=True)
-    return rows
+              f"(inverse transform {inv_rate:9.3e})  generator limit {gen_rate:9.3e}  ratio {sim_rate / best:6.1f}x "
+              f"numpy, {sim_rate / gen_rate:5.2f} of the limit", flush=True)
+    return rows + [ten_mechanisms_row(seconds)]
+
+
+#: ten mechanisms at once (the bargaining solutions included) against the bench's three, at TEN_N buyers
+TEN = ("spa", "spa:reserve=monopoly", "lottery", "myerson", "ks", "nash", "cross-nash", "spa:reserve=0.5",
+       "mix:0.5*spa+0.5*lottery", "buyer-offer")
+TEN_N = 10
+
+
+def ten_mechanisms_row(seconds: float) -> dict:
+    """The cost of ten mechanisms on the same draws relative to the three (issue 18's target: at most 2x)."""
+    from mechanisms import parse_mechanism
+
+    market = Market.iid("exponential:rate=1", TEN_N)
+    ten = [parse_mechanism(name, market).rule(market) for name in TEN]
+    simulate(ten, market, samples=1000, seed=0, mode="profile", exact=False, benchmarks=False)  # compile
+    three, many = _profile_rate(bench_rules(), TEN_N, seconds), _profile_rate(ten, TEN_N, seconds)
+    print(f"profile  n={TEN_N:>7}  ten mechanisms cost {three / many:5.2f}x the three (target <= 2)", flush=True)
+    return {"section": "profile", "n": TEN_N, "mechanisms": list(TEN), "three_values_per_s": three,
+            "ten_values_per_s": many, "ten_over_three_cost": three / many}
+
+
+def generator_limit(n: int, samples: int) -> float:
+    """The generator's limit on this machine: a one-mechanism numba kernel that only draws n xoshiro256+ uniforms
+    per auction (the simulator's streams, ``kernels.rng``), keeps the two smallest as integer keys and transforms
+    them (second price's revenue), in parallel over chunks like the simulator. Returns the mean revenue."""
+    from simulator.kernels import rng
+
+    chunks = max(8, min(256, samples // 4096 + 1))
+    sizes = np.full(chunks, samples // chunks, dtype=np.int64)
+    sizes[: samples % chunks] += 1
+    return float(_limit_kernel()(rng.chunk_states(1, 0, chunks), sizes, n).sum() / samples)
+
+
+def _limit_kernel():
+    """The compiled kernel of ``generator_limit`` (numba imported on use; cached on disk)."""
+    import numba
+
+    from simulator.kernels.rng import key_uniform, xoshiro_next
+
+    @numba.njit(parallel=True, cache=True)
+    def kernel(states, sizes, n):
+        out = np.zeros(states.shape[0])
+        for c in numba.prange(states.shape[0]):
+            s0, s1, s2, s3 = states[c, 0], states[c, 1], states[c, 2], states[c, 3]
+            total = 0.0
+            for _ in range(sizes[c]):
+                k1 = np.uint64(0xFFFFFFFFFFFFFFFF)
+                k2 = k1
+                for _ in range(n):
+                    x, s0, s1, s2, s3 = xoshiro_next(s0, s1, s2, s3)
+                    key = x >> np.uint64(12)
+                    k2 = min(k2, max(k1, key))
+                    k1 = min(k1, key)
+                total += -math.log(key_uniform(k2)) / RATE if n >= 2 else 0.0
+            out[c] = total
+        return out
+
+    return kernel
 
 
 def torch_auctions(samples: int, n: int, device: str = "cuda", dtype_name: str = "float32",
@@ -244,7 +315,7 @@ GPU_SECTIONS = {"cuda": cuda_section}
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="short runs (about 0.3 s per measurement)")
-    p.add_argument("--n", type=int, nargs="+", default=[10, 1000, 100000], help="market sizes")
+    p.add_argument("--n", type=int, nargs="+", default=[2, 5, 10, 1000, 100000], help="market sizes")
     p.add_argument("--seconds", type=float, default=None, help="least time per measurement (default 2, quick 0.3)")
     p.add_argument("--sections", nargs="+", choices=list(SECTIONS) + list(GPU_SECTIONS), default=None,
                    help="default: the CPU sections, or the GPU ones with --backend cuda")
