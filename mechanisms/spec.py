@@ -30,7 +30,9 @@ _NUM = r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf"
 _PIECE = re.compile(rf"^\s*({_NUM})\s*(?:-\s*({_NUM})\s*)?$")
 
 
-def _params(name: str, body: str, allowed: tuple[str, ...]) -> dict[str, str]:
+def spec_params(name: str, body: str, allowed: tuple[str, ...]) -> dict[str, str]:
+    """The ``key=value,...`` parameters of a mechanism spec's body, each key one of ``allowed`` (shared by the
+    mechanism families' spec parsers)."""
     out: dict[str, str] = {}
     for item in filter(None, (s.strip() for s in body.split(","))):
         key, eq, value = item.partition("=")
@@ -46,7 +48,8 @@ def _params(name: str, body: str, allowed: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def _number(key: str, text: str) -> float:
+def spec_number(key: str, text: str) -> float:
+    """A spec parameter's number; InputError naming the parameter otherwise."""
     try:
         return float(text)
     except ValueError:
@@ -57,7 +60,7 @@ def _units(kw) -> int | None:
     """The spec's m, or None (the market's units) when not given."""
     if "m" not in kw:
         return None
-    value = _number("m", kw["m"])
+    value = spec_number("m", kw["m"])
     if not value.is_integer() or value < 1:
         raise InputError("m", f"number of units must be a whole number >= 1, got {kw['m']!r}")
     return int(value)
@@ -99,7 +102,7 @@ def _mixture(body: str, market):
             raise InputError("mix", f"term {term!r} must look like P*SPEC, e.g. mix:0.3*spa+0.7*lottery")
         if inner.startswith("(") and inner.endswith(")"):
             inner = inner[1:-1]
-        comps.append((_number("mix", p), parse_mechanism(inner, market)))
+        comps.append((spec_number("mix", p), parse_mechanism(inner, market)))
     return ExAnteMixture(comps)
 
 
@@ -114,7 +117,7 @@ def _class_reserves(kw):
     text = kw["reserves"].strip().lower()
     if text in ("monopoly", "best"):
         return ClassReserveSecondPrice(text)
-    return ClassReserveSecondPrice([_number("reserves", part) for part in text.split("/")])
+    return ClassReserveSecondPrice([spec_number("reserves", part) for part in text.split("/")])
 
 
 def parse_mechanism(spec: str, market: Market | None = None):
@@ -124,34 +127,34 @@ def parse_mechanism(spec: str, market: Market | None = None):
     name, _, body = spec.strip().partition(":")
     name = name.strip().lower()
     if name == "spa":
-        kw = _params(name, body, ("reserve", "reserves"))
+        kw = spec_params(name, body, ("reserve", "reserves"))
         res = kw.get("reserve", "0")
         if "reserves" in kw or res.lower() == "best":
             return _class_reserves(kw)
-        return SecondPrice("monopoly" if res.lower() == "monopoly" else _number("reserve", res))
+        return SecondPrice("monopoly" if res.lower() == "monopoly" else spec_number("reserve", res))
     if name == "vcg":
-        kw = _params(name, body, ("m", "reserve"))
+        kw = spec_params(name, body, ("m", "reserve"))
         res = kw.get("reserve", "0")
-        return SecondPrice("monopoly" if res.lower() == "monopoly" else _number("reserve", res), _units(kw))
+        return SecondPrice("monopoly" if res.lower() == "monopoly" else spec_number("reserve", res), _units(kw))
     if name == "myerson":
-        return Myerson(_units(_params(name, body, ("m",))))
+        return Myerson(_units(spec_params(name, body, ("m",))))
     if name == "lottery":
-        _params(name, body, ())
+        spec_params(name, body, ())
         return Lottery()
     if name == "buyer-offer":
-        return Lottery(_units(_params(name, body, ("m",))))
+        return Lottery(_units(spec_params(name, body, ("m",))))
     if name == "posted":
-        kw = _params(name, body, ("price",))
+        kw = spec_params(name, body, ("price",))
         if "price" not in kw:
             raise InputError("price", "posted needs a price, e.g. posted:price=0.7")
         if market is not None and market.n != 1 and len(market.classes) == 1:
             raise InputError("n", f"posted:price=P is a single-buyer mechanism (n = 1), got n = {market.n}")
-        return PostedPrice(_number("price", kw["price"]))
+        return PostedPrice(spec_number("price", kw["price"]))
     if name == "ivickrey":
-        kw = _params(name, body, ("bids", "reserve", "m"))
+        kw = spec_params(name, body, ("bids", "reserve", "m"))
         if "bids" not in kw:
             raise InputError("bids", "ivickrey needs a bid space, e.g. ivickrey:bids=0-1/2/3-inf,reserve=0.5")
-        return IndirectVickrey(parse_bids(kw["bids"]), _number("reserve", kw.get("reserve", "0")), _units(kw))
+        return IndirectVickrey(parse_bids(kw["bids"]), spec_number("reserve", kw.get("reserve", "0")), _units(kw))
     if name == "mix":
         return _mixture(body, market)
     if name in ("ks", "nash", "cross-nash"):
@@ -160,7 +163,7 @@ def parse_mechanism(spec: str, market: Market | None = None):
         if market is not None and len(market.classes) > 1:
             from .classes.frontier import class_bargaining
 
-            return class_bargaining(name, _units(_params(name, body, ("m",))))
+            return class_bargaining(name, _units(spec_params(name, body, ("m",))))
 
-        return BargainingMechanism(name, _units(_params(name, body, ("m",))))
+        return BargainingMechanism(name, _units(spec_params(name, body, ("m",))))
     raise InputError("mechanism", f"unknown mechanism {name!r}; allowed: " + ", ".join(ALLOWED))

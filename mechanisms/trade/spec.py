@@ -10,32 +10,11 @@ from __future__ import annotations
 
 from distributions.errors import InputError
 
+from ..spec import spec_number, spec_params
+
 #: name -> (allowed parameters, what they are)
 SPECS = {"vcg": (), "agv": ("absorb",), "posted": ("price",), "seller-offer": (), "buyer-offer": (),
          "second-best": (), "double": ("k",), "ks": (), "nash": ()}
-
-
-def _params(name: str, body: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in filter(None, (t.strip() for t in body.split(","))):
-        key, eq, value = item.partition("=")
-        key, value = key.strip(), value.strip()
-        if not eq or not key or not value:
-            raise InputError("mechanism", f"malformed parameter {item!r} of {name}; expected key=value")
-        if key not in SPECS[name]:
-            allowed = ", ".join(SPECS[name]) or "none"
-            raise InputError("mechanism", f"{key!r} is not a parameter of {name} (allowed: {allowed})")
-        if key in out:
-            raise InputError(key, "given twice")
-        out[key] = value
-    return out
-
-
-def _float(key: str, text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise InputError(key, f"expected a number, got {text!r}") from None
 
 
 def parse_trade_mechanism(spec: str):
@@ -54,14 +33,19 @@ def parse_trade_mechanism(spec: str):
     name = name.strip().lower()
     if name not in SPECS:
         raise InputError("mechanism", f"unknown trade mechanism {name!r}; allowed: {', '.join(SPECS)}")
-    kw = _params(name, body)
+    try:
+        kw = spec_params(name, body, SPECS[name])
+    except InputError as exc:  # a key the mechanism does not take is named under "mechanism"
+        if exc.argument in SPECS[name] or exc.argument == "mechanism":
+            raise
+        raise InputError("mechanism", f"{exc.argument!r}: {exc.message}") from exc
     if name == "agv":
         return AGV(kw.get("absorb", "none"))
     if name == "posted":
         price = kw.get("price", "best")
-        return PostedPrice(price if price == "best" else _float("price", price))
+        return PostedPrice(price if price == "best" else spec_number("price", price))
     if name == "double":
-        return DoubleAuction(_float("k", kw.get("k", "0.5")))
+        return DoubleAuction(spec_number("k", kw.get("k", "0.5")))
     if name in ("ks", "nash"):
         return BargainingSolution(name)
     return {"vcg": VCG, "seller-offer": SellerOffer, "buyer-offer": BuyerOffer, "second-best": SecondBest}[name]()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from .common import add_format_args, check_writable, emit, input_error, load_market, load_mechanisms
+from .common import add_format_args, bid_format, check_writable, emit, input_error, load_market, load_mechanisms
 
 METRICS = ("revenue", "surplus", "welfare", "sold")
 #: which benchmark each metric is compared with in the table's ratio column
@@ -73,18 +73,6 @@ def _exact(spec: str, mech, market):
         raise InputError("--mechanism", f"{spec!r}: {exc}") from exc
 
 
-def _bid_format(spec: str, market):
-    """fpa, fpa:reserve=R, allpay, third-price: a bid format in its equilibrium (``mechanisms.bidding.spec``), or
-    None for another spec; bad input names the spec."""
-    from distributions.errors import InputError
-    from mechanisms.bidding.spec import parse_bid_format
-
-    try:
-        return parse_bid_format(spec, market)
-    except InputError as exc:
-        raise InputError("--mechanism", f"{spec!r}: {exc}") from exc
-
-
 def class_rows(name: str, ex) -> list[dict]:
     """Several buyer classes: the rows surplus[k] (class k's buyers' surplus) and win[k] (the probability that
     class k wins: its expected units) of ``ClassesExact.per_class``, named like ``simulate``'s metrics."""
@@ -101,7 +89,7 @@ def run(args) -> int:
     from mechanisms import benchmarks
 
     market = load_market(args)  # the mechanisms' market: one unit unless a mechanism names its m
-    mechs = [_bid_format(spec, market) or load_mechanisms([spec], market)[0] for spec in args.mechanism]
+    mechs = [bid_format(spec, market) or load_mechanisms([spec], market)[0] for spec in args.mechanism]
     if args.m is not None:
         m = _units(args.m, market.n)
     else:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import sys
 
-from .common import (MAX_AUCTIONS, add_format_args, check_writable, emit, input_error, load_market,
+from .common import (MAX_AUCTIONS, add_format_args, bid_format, check_writable, emit, input_error, load_market,
                      load_mechanisms, number, partial_line)
 
 
@@ -139,17 +139,6 @@ def _run(args) -> int:
     head = partial_line(res.samples, res.samples_requested) if res.partial else ""
     emit(args, json_payload(res), frame, partial=res.partial, head=head)
     return 130 if res.partial else 0
-
-
-def bid_format(spec: str, market):
-    """fpa, fpa:reserve=R, allpay, third-price (``mechanisms.bidding.spec``), or None for another spec."""
-    from distributions.errors import InputError
-    from mechanisms.bidding.spec import parse_bid_format
-
-    try:
-        return parse_bid_format(spec, market)
-    except InputError as exc:
-        raise InputError("--mechanism", f"{spec!r}: {exc}") from exc
 
 
 def _run_bid_format(args, market, options: dict, formats: list) -> int:

@@ -118,6 +118,18 @@ def load_mechanisms(specs, market) -> list:
 MAX_AUCTIONS = 10 ** 12
 
 
+def bid_format(spec: str, market):
+    """fpa, fpa:reserve=R, allpay, third-price: a bid format in its equilibrium (``mechanisms.bidding.spec``), or
+    None for another spec; bad input names the spec under --mechanism (``analyze`` and ``simulate``)."""
+    from distributions.errors import InputError
+    from mechanisms.bidding.spec import parse_bid_format
+
+    try:
+        return parse_bid_format(spec, market)
+    except InputError as exc:
+        raise InputError("--mechanism", f"{spec!r}: {exc}") from exc
+
+
 def add_format_args(p) -> None:
     p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
     p.add_argument("--out", metavar="FILE", help="write the output to FILE instead of standard output")
