@@ -43,16 +43,20 @@ def several_classes(market) -> bool:
     return isinstance(market, Market) and len(market.classes) > 1
 
 
-def class_rule(mech: Mechanism, market: Market):
-    """The mechanism's score auction on a several-class market (``mechanisms.classes.rule.ClassRule``)."""
-    from .classes.dispatch import class_rule as build
-
-    return build(mech, market)
-
-
 class ClassDispatch(Mechanism):
-    """A mechanism whose ``exact`` runs ``mechanisms.classes`` on a market of several buyer classes (exact
-    values in total and per class) and the i.i.d. code, unchanged, on one class."""
+    """A mechanism that runs ``mechanisms.classes`` on a market of several buyer classes (its rule a score
+    auction, ``mechanisms.classes.rule.ClassRule``; exact values in total and per class) and the i.i.d. code,
+    unchanged, on one class: subclasses implement ``iid_rule``."""
+
+    def rule(self, market: Market):
+        if several_classes(market):
+            from .classes.dispatch import class_rule
+
+            return class_rule(self, market)
+        return self.iid_rule(market)
+
+    def iid_rule(self, market: Market) -> QuantileRule | MixtureRule:  # pragma: no cover - abstract
+        raise NotImplementedError
 
     def exact(self, market: Market) -> Exact:
         if several_classes(market):
@@ -99,9 +103,7 @@ class SecondPrice(ClassDispatch):
                                             f"(tail index {alpha:.3g} < 1)")
         return float(dist.monopoly_reserve)
 
-    def rule(self, market: Market) -> QuantileRule:
-        if several_classes(market):
-            return class_rule(self, market)
+    def iid_rule(self, market: Market) -> QuantileRule:
         market = self.market_for(market)
         dist = market.dist
         rho = self.reserve_for(dist)
@@ -119,9 +121,7 @@ class Lottery(ClassDispatch):
         self.m = check_units(m)
         self.name = "lottery" if self.m in (None, 1) else f"buyer-offer:m={self.m}"
 
-    def rule(self, market: Market) -> QuantileRule:
-        if several_classes(market):
-            return class_rule(self, market)
+    def iid_rule(self, market: Market) -> QuantileRule:
         return make_rule(self.market_for(market).m, 1.0, 0.0, [(0.0, 1.0, 0.0, math.inf)])
 
 
@@ -134,9 +134,7 @@ class PostedPrice(ClassDispatch):
         self.price = check_price("price", price)
         self.name = f"posted:price={_fmt(self.price)}"
 
-    def rule(self, market: Market) -> QuantileRule:
-        if several_classes(market):
-            return class_rule(self, market)
+    def iid_rule(self, market: Market) -> QuantileRule:
         market = self.market_for(market)
         if market.n != 1:
             raise InputError("n", f"a posted price is a single-buyer mechanism (n = 1), got n = {market.n}")

@@ -13,7 +13,7 @@ import math
 
 from distributions.market import Market
 
-from .auctions import ClassDispatch, check_units, class_rule, several_classes
+from .auctions import ClassDispatch, check_units
 from .compile import rule_from_intervals
 from .ironing import Curve, iron
 from .rule import QuantileRule
@@ -32,9 +32,7 @@ class LagrangianOptimal(ClassDispatch):
         """The hull of R_λ (for λ = 0, r is the distribution's own lowest monopoly quantile q_m)."""
         return lagrangian_ironing(self.lam, self.market_for(market))
 
-    def rule(self, market: Market) -> QuantileRule:
-        if several_classes(market):
-            return class_rule(self, market)
+    def iid_rule(self, market: Market) -> QuantileRule:
         return lagrangian_rule(self.lam, self.market_for(market))
 
 
