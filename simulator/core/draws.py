@@ -25,18 +25,10 @@ from distributions.errors import InputError, InputTypeError
 from .accumulate import Moments
 from .diagnostics import MIN_CI_SAMPLES
 from .output import json_value
-from .result import rounding_slack, z_score, z_value
+from .result import finite_number, rounding_slack, z_score, z_value
 
 FRAME_COLUMNS = ["mechanism", "metric", "estimate", "stderr", "ci_low", "ci_high", "samples", "analytic", "z",
                  "min", "max", "ci_valid", "ci_note"]
-
-
-def _number(x) -> float | None:
-    """A finite float, or None (NaN and +-inf have no place in an estimate)."""
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 @dataclass
@@ -103,21 +95,21 @@ class DrawResult:
     def row(self, mechanism: str, metric: str) -> dict:
         """One row of ``frame`` (None where undefined)."""
         i = self._index(mechanism, metric)
-        est = _number(self.moments.mean[0, i]) if self.samples else None
-        err = _number(self.moments.stderr[0, i]) if self.samples else None
+        est = finite_number(self.moments.mean[0, i]) if self.samples else None
+        err = finite_number(self.moments.stderr[0, i]) if self.samples else None
         exact = self.exact(mechanism, metric)
         note = self.ci_note(mechanism, metric)
         valid = not note and est is not None and err is not None
         zcrit = z_value(self.confidence)
         lo, hi = (est - zcrit * err, est + zcrit * err) if valid else (None, None)
-        z = z_score(est, err, _number(exact), self.samples) if valid else None
-        if valid and z is None and _number(exact) is not None:
+        z = z_score(est, err, finite_number(exact), self.samples) if valid else None
+        if valid and z is None and finite_number(exact) is not None:
             note = (f"zero standard error, estimate - exact = {est - exact:.3g} beyond rounding "
                     f"({rounding_slack(exact, self.samples):.2g}): z undefined")
         return {"mechanism": mechanism, "metric": metric, "estimate": est, "stderr": err, "ci_low": lo,
                 "ci_high": hi, "samples": self.samples, "analytic": exact, "z": z,
-                "min": _number(self.low[i]) if self.samples else None,
-                "max": _number(self.high[i]) if self.samples else None, "ci_valid": bool(valid), "ci_note": note}
+                "min": finite_number(self.low[i]) if self.samples else None,
+                "max": finite_number(self.high[i]) if self.samples else None, "ci_valid": bool(valid), "ci_note": note}
 
     @property
     def frame(self) -> pd.DataFrame:

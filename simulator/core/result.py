@@ -44,7 +44,7 @@ def rounding_slack(exact: float, samples: int = 1) -> float:
     return max(EXACT_RTOL, samples * EPS) * max(1.0, abs(float(exact)))
 
 
-def _number(x) -> float | None:
+def finite_number(x) -> float | None:
     """x as a finite float, or None (None, NaN, +-inf)."""
     if x is None:
         return None
@@ -56,7 +56,7 @@ def ci_contains(lo, hi, exact, samples: int = 1) -> bool | None:
     """Whether the CI [lo, hi] contains the exact value, up to ``rounding_slack`` (a zero-width CI of a
     constant metric contains a quadrature that agrees to rounding). None when there is no CI or no exact
     value. The single definition behind ``SimulationResult`` and ``simulator.paper.reproduce``."""
-    lo, hi, exact = _number(lo), _number(hi), _number(exact)
+    lo, hi, exact = finite_number(lo), finite_number(hi), finite_number(exact)
     if lo is None or hi is None or exact is None:
         return None
     slack = rounding_slack(exact, samples)
@@ -67,11 +67,11 @@ def z_score(estimate, stderr, exact, samples: int = 1) -> float | None:
     """(estimate - exact) / stderr (``docs/architecture.md`` "Statistics"; tests accept |z| < 4). With zero
     stderr: 0 when the two agree within ``rounding_slack``, else None (z = +-inf is no number to print).
     None when anything is missing. Never NaN."""
-    estimate, stderr, exact = _number(estimate), _number(stderr), _number(exact)
+    estimate, stderr, exact = finite_number(estimate), finite_number(stderr), finite_number(exact)
     if estimate is None or stderr is None or exact is None:
         return None
     if stderr > 0:
-        return _number((estimate - exact) / stderr)
+        return finite_number((estimate - exact) / stderr)
     return 0.0 if abs(estimate - exact) <= rounding_slack(exact, samples) else None
 
 
@@ -124,11 +124,11 @@ class SimulationResult:
     def _row(self, k: int, g: int, zcrit: float) -> dict:
         """One row of ``frame``: a CI and z only where the normal CI is valid; None where undefined."""
         name, metric = self.mechanisms[k], self.metrics[g]
-        est = _number(self.moments.mean[g, k]) if self.samples else None
-        err = _number(self.moments.stderr[g, k])
+        est = finite_number(self.moments.mean[g, k]) if self.samples else None
+        err = finite_number(self.moments.stderr[g, k])
         raw = (self.analytic.get(name) or {}).get(metric)
         analytic = None if raw is None or math.isnan(float(raw)) else float(raw)  # +inf stays: printed as inf
-        exact = _number(raw)
+        exact = finite_number(raw)
         note = self.ci_note(k, metric)
         valid = not note and est is not None and err is not None
         lo, hi = (est - zcrit * err, est + zcrit * err) if valid else (None, None)
@@ -136,10 +136,10 @@ class SimulationResult:
         if valid and z is None and exact is not None:
             note = (f"zero standard error, estimate - exact = {est - exact:.3g} beyond rounding "
                     f"({rounding_slack(exact, self.samples):.2g}): z undefined")
-        b = _number((self.benchmarks.get(self.units[k]) or {}).get(BENCHMARK_OF.get(metric))) or None
+        b = finite_number((self.benchmarks.get(self.units[k]) or {}).get(BENCHMARK_OF.get(metric))) or None
 
         def ratio(x):
-            return None if x is None or b is None else _number(x / b)
+            return None if x is None or b is None else finite_number(x / b)
 
         return {"mechanism": name, "metric": metric, "estimate": est, "stderr": err, "ci_low": lo, "ci_high": hi,
                 "samples": self.samples, "analytic": analytic, "z": z, "benchmark": b, "ratio": ratio(est),
