@@ -78,3 +78,16 @@ def test_bad_arguments_name_themselves(kwargs, argument):
 def test_nan_from_a_rule_is_an_error():
     with pytest.raises(InputError, match="NaN"):
         simulate_draws(lambda rng, size: {"a": {"x": np.full(size, np.nan)}}, samples=10)
+
+
+def test_pair_comoments_kernel_against_numpy():
+    """The serial co-moment kernel equals the matrix product d^T d on the listed pairs (same-metric pairs only)."""
+    from simulator.core.draws import same_metric_pairs
+    from simulator.kernels.moments import pair_comoments
+
+    d = np.random.default_rng(5).normal(size=(1000, 4))
+    keys = [("a", "x"), ("a", "y"), ("b", "x"), ("b", "y")]
+    first, second = same_metric_pairs(keys)
+    assert sorted(zip(first.tolist(), second.tolist())) == [(0, 0), (1, 1), (2, 0), (2, 2), (3, 1), (3, 3)]
+    full = d.T @ d
+    np.testing.assert_allclose(pair_comoments(d, first, second), full[first, second], rtol=1e-12)
