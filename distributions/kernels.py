@@ -102,13 +102,21 @@ def _table(params, q):
     return v0 + (q - q0) * (v1 - v0) / (q1 - q0)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def v_of_q(kind, params, q):
-    """The value v(q) of the distribution described by (kind, params); q in (0, 1]."""
+    """The value v(q) of the distribution described by (kind, params); q in (0, 1]. The two commonest kinds are
+    inlined into the caller (a kernel calls v(q) a few times per auction: the call and the dispatch cost as much
+    as -log q); every other kind goes through ``v_of_q_other``."""
     if kind == UNIFORM:  # low, high
         return params[1] - q * (params[1] - params[0])
     if kind == EXPONENTIAL:  # rate
         return -math.log(q) / params[0]
+    return v_of_q_other(kind, params, q)
+
+
+@numba.njit(cache=True)
+def v_of_q_other(kind, params, q):
+    """v(q) for the kinds other than uniform and exponential (``v_of_q``)."""
     if kind == LOMAX:  # shape, scale
         return params[1] * math.expm1(-math.log(q) / params[0])
     if kind == PARETO:  # shape, scale

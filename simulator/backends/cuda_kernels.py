@@ -250,7 +250,7 @@ def auction_kernels(mode: str, n_mech: int, units: int, cap: int, n_cells: int, 
         tile = cuda.shared.array(TILE, float64)
         tmu = cuda.shared.array(NM, float64)
         top = cuda.local.array(CAP, float64)
-        vtop = cuda.local.array(CAP, float64)
+        vtop = cuda.local.array(CAP + 1, float64)  # the top list's values and cell 0's first member's
         ktop = cuda.local.array(CAP, uint64)
         perm = cuda.local.array(CAP, int64)
         cnt = cuda.local.array(CELLS, COUNT)

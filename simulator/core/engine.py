@@ -34,7 +34,7 @@ from mechanisms.rule import MixtureRule, QuantileRule
 
 from ..kernels import jitcache, rng
 from .accumulate import Moments
-from ..kernels.compiled import compile_rules
+from ..kernels.compiled import compile_rules, distinct_rules
 from .diagnostics import MIN_CI_SAMPLES, ci_note, ci_warnings, tail_index
 from ..kernels.orderstat import orderstat_batch, orderstat_chunk
 from ..kernels.profile import METRICS, profile_batch, profile_chunk
@@ -397,8 +397,8 @@ def simulate(mechanisms, market: Market, *, samples: int = 1_000_000, seed: int 
     entries = resolve_mechanisms(mechanisms, market)
     seed = _check_seed(seed)
 
-    compiled = compile_rules([e.rule for e in entries])
-    rules = compiled  # ``CompiledRules``: the named tuple of arrays every backend hands to its kernels
+    distinct, index = distinct_rules([e.rule for e in entries])  # each distinct rule runs once
+    rules = compile_rules(distinct)  # ``CompiledRules``: the named tuple of arrays every backend hands to its kernels
     kind, params = dist.numba_spec()
     jitcache.refresh_all()  # stale numba caches of edited kernel sources go before the first call
     run_batch = _open_backend(backend, client, scheduler)
@@ -410,13 +410,13 @@ def simulate(mechanisms, market: Market, *, samples: int = 1_000_000, seed: int 
     n_kernel = _kernel_n(mode, n)
     mode_kw = {} if mode == "profile" else {"mode": mode}  # profile-only backends are called as before
     plan = getattr(run_batch, "plan", ChunkPlan)(samples, n_kernel if mode == "profile" else ORDERSTAT_COST)
-    moments = Moments.empty(len(METRICS), compiled.n_mechanisms)
+    moments = Moments.empty(len(METRICS), len(entries))
     warnings: list[str] = []
     zcrit = z_value(confidence)
     alpha = tail_index(dist)  # the rows' ci_valid / ci_note and these warnings: one rule (``diagnostics``)
     checked = precision_rows(alpha, n_kernel, [e.m for e in entries])
-    moments, partial = run_chunks(plan, lambda states, sizes: run_batch(states, sizes, rules, kind, params, n_kernel,
-                                                                    **mode_kw),
+    moments, partial = run_chunks(plan, lambda states, sizes: spread_columns(
+                                      run_batch(states, sizes, rules, kind, params, n_kernel, **mode_kw), index),
                                   seed, moments, (precision, zcrit, checked), progress,
                                   getattr(run_batch, "close", lambda: None))
     warnings += run_warnings(moments, partial, samples, (precision, zcrit, checked))
@@ -427,6 +427,15 @@ def simulate(mechanisms, market: Market, *, samples: int = 1_000_000, seed: int 
                             units=[e.m for e in entries], moments=moments, confidence=confidence, mode=mode,
                             samples_requested=samples, analytic=analytic, benchmarks=bench, partial=partial,
                             warnings=warnings, elapsed=time.perf_counter() - start_time, tail_index=alpha)
+
+
+def spread_columns(summaries, index: np.ndarray):
+    """(means (B, 4, K'), co-moments (B, 4, K', K')) of the distinct rules -> those of the K mechanisms, mechanism
+    k reading distinct rule index[k] (``compiled.distinct_rules``)."""
+    means, comoments = summaries
+    if len(index) == means.shape[2] and np.array_equal(index, np.arange(len(index))):
+        return means, comoments
+    return means[:, :, index], comoments[:, :, index][:, :, :, index]
 
 
 def run_chunks(plan: ChunkPlan, run_batch, seed: int, moments: Moments, target, progress, close=lambda: None):

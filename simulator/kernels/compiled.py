@@ -45,6 +45,32 @@ class CompiledRules(NamedTuple):
     pooled_top: float  # largest pool_hi (buyers above it are in no pool); 0 without pools
 
 
+def rule_key(rule: QuantileRule | MixtureRule) -> tuple:
+    """A rule as a hashable value: equal keys mean the same rule to the bit (its numbers' float64 bytes), hence
+    the same outcome on every draw."""
+    mix = as_mixture(rule)
+    return (np.asarray(mix.probs, dtype=np.float64).tobytes(),) + tuple(
+        (int(c.m), float(c.r), float(c.reserve)) + tuple(np.asarray(getattr(c, f), dtype=np.float64).tobytes()
+                                                         for f in ("pool_lo", "pool_hi", "pool_bid", "pool_next"))
+        for c in mix.rules)
+
+
+def distinct_rules(rules: list) -> tuple[list, np.ndarray]:
+    """(the distinct rules in order of first appearance, index) with rules[k] == distinct[index[k]]. Mechanisms
+    that are the same rule (at n = 10 with exponential values: the Nash and cross-side Nash solutions and
+    second price; Myerson and second price with the monopoly reserve) have the same metrics on every draw, so
+    a kernel runs each distinct rule once and its columns are copied: the same numbers to the bit."""
+    first: dict[tuple, int] = {}
+    distinct, index = [], []
+    for rule in rules:
+        key = rule_key(rule) if isinstance(rule, (QuantileRule, MixtureRule)) else ("object", len(first), len(index))
+        if key not in first:
+            first[key] = len(distinct)
+            distinct.append(rule)
+        index.append(first[key])
+    return distinct, np.array(index, dtype=np.int64)
+
+
 def compile_rules(rules: list[QuantileRule | MixtureRule]) -> CompiledRules:
     """Flatten the rules of K mechanisms (each a QuantileRule or MixtureRule) for the kernels."""
     if not rules:

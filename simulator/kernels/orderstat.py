@@ -84,7 +84,7 @@ def _scratch(rules, n):
     cap = int(min(units + 1.0, n))
     cell_hi, reach, keys = cell_layout(rules)
     n_cells = cell_hi.shape[0]
-    return (np.empty(cap), np.empty(cap), np.zeros(n_cells), np.zeros((n_cells, units)),
+    return (np.empty(cap), np.empty(cap + 1), np.zeros(n_cells), np.zeros((n_cells, units)),
             np.zeros((n_cells, units)), np.zeros(n_cells, dtype=np.int64), np.empty((4, n_mech, BLOCK)),
             np.empty(n_mech), cell_hi, reach, np.empty(cap, dtype=np.int64), keys)
 
@@ -177,7 +177,7 @@ def draw_market(st, n, top, cap, cnt, mem_u, mem_key, bounds, n_bounds, cell_hi,
 @numba.njit(cache=True, _nrt=False)
 def _chunk_core(st, size, rules, kind, params, n, mean, comom, scratch):
     """Run ``size`` auctions of n buyers from the stream ``st`` (advanced in place); write the metrics' means
-    (4, K) and co-moment sums (4, K, K) into ``mean`` and ``comom`` (as ``kernels_profile._chunk_core``)."""
+    (4, K) and co-moment sums (4, K, K) into ``mean`` and ``comom`` (as ``profile._serial_auctions``)."""
     top, vtop, cnt, mem_u, mem_key, ptr, buf, mu, cell_hi, reach, perm, keys = scratch
     bounds, units, pooled_top = rules.cell_bounds, rules.max_units, rules.pooled_top
     cap = top.shape[0]

@@ -12,7 +12,12 @@ Implements ``docs/architecture.md`` "Ex-post rules" and "Performance budget" for
   any other participant (q <= r) a level of size 1 bidding v(q). T = the first level that does not win
   entirely, s of its c members win; winners in T pay bid_T, winners above T pay
   next_T - (next_T - bid_T)(s + 1)/(c + 1); with no such level every winner pays the reserve (min B).
-* ``v_of_q`` is called only for winners and the value bid that sets a price: O(m) calls per auction.
+* ``v_of_q`` is called only for winners and the value bid that sets a price: O(m) calls per auction, each value
+  computed once per auction and shared by the mechanisms (``vtop``: the top list's values and that of the
+  first member of cell 0, the lottery's winner).
+* Components with one unit and no pool (second price with a reserve) or one pool holding every buyer (the
+  lottery) take a short path (``_single_unit_outcome``, ``_lottery_outcome``): the walk's arithmetic step for
+  step, so the numbers are the same to the bit.
 * A ``MixtureRule`` (ex-ante randomisation, Corollaries 3.6, 3.8) contributes the probability-weighted outcome
   of its components on the same profile: the expectation over the ex-ante coin given the values, hence
   unbiased and with no more variance than flipping the coin.
@@ -21,10 +26,15 @@ Per auction the metrics (revenue, surplus, welfare, units sold) of every mechani
 BLOCK auctions, and each block is folded into the chunk's mean and co-moments (two passes, then Chan et al.);
 ``accumulate.py`` merges chunks. A chunk is a pure function of (xoshiro state, number of auctions, compiled
 rules, distribution (kind, params), n): ``profile_chunk``; a Dask or CUDA backend reproduces it chunk by chunk.
-``profile_batch`` runs a batch of chunks in parallel (``prange`` over chunks). Numba notes: the per-auction
-loop lives in ``_chunk_core``, not in the prange body (numba issue #10132); ``_chunk_core`` is compiled without
-the reference-counting runtime (``_nrt=False``, it allocates nothing), so its inlined helpers cost no atomic
-reference-count updates per auction -- with them, n = 10 auctions ran 3x slower.
+``profile_batch`` runs a batch of chunks in parallel (``prange`` over chunks). Where the rules need only the two
+smallest quantiles (one unit; no pool or pools of every buyer) a chunk's draws are scanned in lanes
+(``lanes.py``: sixteen streams in SIMD registers, jumped ahead so that each auction sees the serial stream's
+uniforms, their values computed in a batch), then the mechanisms run on the auctions in order; the rest of
+the chunk, and every other rule set, is scanned one auction at a time (``_scan``). Either way the numbers are
+the same to the bit. Numba notes: the per-auction loops live in ``_lane_auctions`` and ``_serial_auctions``,
+not in the prange body (numba issue #10132); they are compiled without the reference-counting runtime
+(``_nrt=False``, they allocate nothing), so their inlined helpers cost no atomic reference-count updates per
+auction -- with them, n = 10 auctions ran 3x slower.
 
 Portable: the helpers that keep the top list and the cells (``insert_top``, ``join_cell``) and read a drawn
 market (the level walk ``_component_outcome``, ``record_auction``) allocate nothing, so the CUDA kernels
@@ -43,10 +53,11 @@ import distributions.kernels
 import distributions.kinds
 from distributions.kernels import v_of_q
 
-from . import compiled, jitcache, rng
+from . import compiled, jitcache, lanes as lanes_module, rng
+from .lanes import LANES, lane_auction, lane_plan, lane_scratch, lane_segment, segment_poly
 from .rng import to_open_uniform, xoshiro_next
 
-jitcache.register(__file__, [distributions.kernels, distributions.kinds, rng, compiled])
+jitcache.register(__file__, [distributions.kernels, distributions.kinds, rng, compiled, lanes_module])
 
 METRICS = ("revenue", "surplus", "welfare", "sold")
 REVENUE, SURPLUS, WELFARE, SOLD = range(4)
@@ -154,23 +165,38 @@ def _scan(n, st, top, cap, bounds, cnt, mem_u, mem_i, units, pooled_top, has_poo
 
 
 @numba.njit(cache=True, inline="always")
-def _top_value(vtop, top, idx, kind, params):
-    """v of the idx-th smallest quantile, computed once per auction and shared by the mechanisms."""
+def _cached_value(vtop, idx, q, kind, params):
+    """v(q), kept in vtop[idx] (NaN: not computed yet in this auction)."""
     v = vtop[idx]
     if v != v:
-        v = v_of_q(kind, params, top[idx])
+        v = v_of_q(kind, params, q)
         vtop[idx] = v
     return v
 
 
 @numba.njit(cache=True, inline="always")
-def _first_members_value(first, last, s, cnt, mem_u, mem_i, ptr, kind, params):
+def _top_value(vtop, top, idx, kind, params):
+    """v of the idx-th smallest quantile, computed once per auction and shared by the mechanisms."""
+    return _cached_value(vtop, idx, top[idx], kind, params)
+
+
+@numba.njit(cache=True, inline="always")
+def _member_value(vtop, cap, cell, t, mem_u, kind, params):
+    """v of member t of a cell; the first member of cell 0 (e.g. the lottery's winner) is computed once per
+    auction and shared by the mechanisms, in vtop[cap]."""
+    if cell == 0 and t == 0:
+        return _cached_value(vtop, cap, mem_u[0, 0], kind, params)
+    return v_of_q(kind, params, mem_u[cell, t])
+
+
+@numba.njit(cache=True, inline="always")
+def _first_members_value(first, last, s, cnt, mem_u, mem_i, ptr, vtop, cap, kind, params):
     """Sum of the values of the s members of cells first..last met first (smallest buyer index): the uniformly
     random winners of a pooled level."""
     total = 0.0
     if first == last:
         for t in range(s):
-            total += v_of_q(kind, params, mem_u[first, t])
+            total += _member_value(vtop, cap, first, t, mem_u, kind, params)
         return total
     units = mem_u.shape[1]
     for c in range(first, last + 1):
@@ -183,9 +209,44 @@ def _first_members_value(first, last, s, cnt, mem_u, mem_i, ptr, kind, params):
             if k < cnt[c] and k < units and (best < 0 or mem_i[c, k] < best_i):
                 best = c
                 best_i = mem_i[c, k]
-        total += v_of_q(kind, params, mem_u[best, ptr[best]])
+        total += _member_value(vtop, cap, best, ptr[best], mem_u, kind, params)
         ptr[best] += 1
     return total
+
+
+@numba.njit(cache=True, inline="always")
+def _single_unit_outcome(j, rules, top, cap, vtop, kind, params):
+    """``_component_outcome`` of a component with one unit and no pool (second price with a reserve, and every
+    mechanism that reduces to it): the top buyer wins if q_(1) <= r and pays v(q_(2)) if q_(2) <= r, else the
+    reserve. The walk's own arithmetic, step for step (so the numbers are the same to the bit, inf and NaN
+    included), without its loops."""
+    r = rules.r[j]
+    if cap < 1 or top[0] > r:
+        return 0 * rules.reserve[j], 0.0, 0.0
+    welfare = 0.0 + _top_value(vtop, top, 0, kind, params)
+    if cap < 2 or top[1] > r:
+        return 1 * rules.reserve[j], welfare, 1.0
+    bid = _top_value(vtop, top, 1, kind, params)
+    revenue = 0 * bid
+    revenue += 1 * (bid - (bid - bid) * 1 / 2)
+    return revenue, welfare, 1.0
+
+
+@numba.njit(cache=True, inline="always")
+def _lottery_outcome(j, p, rules, top, cap, vtop, cnt, mem_u, mem_i, ptr, kind, params):
+    """``_component_outcome`` of a component with one unit and one pool that holds every buyer (the lottery, the
+    buyer-offer mechanism): with c >= 2 bidders the first member met wins and pays the pool's bid; a lone
+    bidder wins and pays the reserve. The walk's own arithmetic, step for step, without its loops."""
+    if cap < 1 or top[0] > rules.r[j]:
+        return 0 * rules.reserve[j], 0.0, 0.0
+    first, last = rules.pool_cell_first[p], rules.pool_cell_last[p]
+    c = 0 * cnt[0]
+    for cell in range(first, last + 1):
+        c += cnt[cell]
+    if c > 1:
+        welfare = 0.0 + _first_members_value(first, last, 1, cnt, mem_u, mem_i, ptr, vtop, cap, kind, params)
+        return 1 * rules.pool_bid[p], welfare, 1.0
+    return 1 * rules.reserve[j], 0.0 + _top_value(vtop, top, 0, kind, params), 1.0
 
 
 @numba.njit(cache=True, inline="always")
@@ -197,9 +258,13 @@ def _component_outcome(j, rules, top, cap, vtop, cnt, mem_u, mem_i, ptr, kind, p
     pool_lo, pool_hi, pool_bid, pool_next = rules.pool_lo, rules.pool_hi, rules.pool_bid, rules.pool_next
     cell_first, cell_last = rules.pool_cell_first, rules.pool_cell_last
     m = rules.m[j]
-    r = rules.r[j]
     p = rules.pool_start[j]
     p_end = rules.pool_start[j + 1]
+    if m == 1 and p == p_end:
+        return _single_unit_outcome(j, rules, top, cap, vtop, kind, params)
+    if m == 1 and p_end == p + 1 and pool_lo[p] <= 0.0 and pool_hi[p] >= 1.0:
+        return _lottery_outcome(j, p, rules, top, cap, vtop, cnt, mem_u, mem_i, ptr, kind, params)
+    r = rules.r[j]
     filled = 0  # buyers in the levels above the current one (all winners)
     welfare = 0.0
     idx = 0  # == filled: the top list holds every member of the levels above T
@@ -224,8 +289,8 @@ def _component_outcome(j, rules, top, cap, vtop, cnt, mem_u, mem_i, ptr, kind, p
             if filled > 0:  # next_T is finite here (inf only for a pool at the top, with nobody above)
                 revenue += filled * (nxt - (nxt - bid) * (s + 1) / (c + 1))
             if s > 0:
-                welfare += _first_members_value(cell_first[p], cell_last[p], s, cnt, mem_u, mem_i, ptr, kind,
-                                                params)
+                welfare += _first_members_value(cell_first[p], cell_last[p], s, cnt, mem_u, mem_i, ptr, vtop, cap,
+                                                kind, params)
             return revenue, welfare, float(m)
         whole = int(c)  # c <= m - filled here (order-statistic mode counts in floats)
         for t in range(whole):
@@ -239,11 +304,19 @@ def _component_outcome(j, rules, top, cap, vtop, cnt, mem_u, mem_i, ptr, kind, p
 def record_auction(rules, top, cap, vtop, cnt, mem_u, mem_i, ptr, kind, params, buf, nb):
     """Run every mechanism on one drawn market (top list, cell counts, first members) and write its metrics
     into column ``nb`` of the block ``buf`` (metric, mechanism, auction); a MixtureRule contributes the
-    probability-weighted outcome of its components. Shared by the profile and order-statistic kernels."""
+    probability-weighted outcome of its components. ``vtop`` (cap + 1 entries) caches the values of the top list
+    and of the first member of cell 0 within the auction. Shared by the profile and order-statistic kernels."""
+    for t in range(cap + 1):
+        vtop[t] = math.nan
+    record_outcomes(rules, top, cap, vtop, cnt, mem_u, mem_i, ptr, kind, params, buf, nb)
+
+
+@numba.njit(cache=True, inline="always")
+def record_outcomes(rules, top, cap, vtop, cnt, mem_u, mem_i, ptr, kind, params, buf, nb):
+    """``record_auction`` with the value cache ``vtop`` as the caller left it: values already in it (the lanes
+    compute them in a batch, ``lanes.py``) are used, NaN entries computed when needed."""
     prob = rules.component_prob
     first = rules.component_start
-    for t in range(cap):
-        vtop[t] = math.nan
     for k in range(buf.shape[1]):  # the K = rules.n_mechanisms mechanisms: buf's axis
         rev = 0.0
         wel = 0.0
@@ -296,14 +369,44 @@ def merge_block(buf, nb, count, mean, comom, mu):
                 buf[g, k, b] -= mu[k]
         for k1 in range(n_mech):
             d1 = mu[k1] - mean[g, k1]
-            for k2 in range(k1 + 1):
-                acc = 0.0
-                for b in range(nb):
-                    acc += buf[g, k1, b] * buf[g, k2, b]
-                comom[g, k1, k2] += acc + d1 * (mu[k2] - mean[g, k2]) * w
+            k2 = 0
+            while k2 <= k1:
+                left = k1 + 1 - k2
+                step = 4 if left >= 4 else (2 if left >= 2 else 1)
+                a0, a1, a2, a3 = _dots(buf[g], k1, k2, step, nb)
+                comom[g, k1, k2] += a0 + d1 * (mu[k2] - mean[g, k2]) * w
+                if step > 1:
+                    comom[g, k1, k2 + 1] += a1 + d1 * (mu[k2 + 1] - mean[g, k2 + 1]) * w
+                if step > 2:
+                    comom[g, k1, k2 + 2] += a2 + d1 * (mu[k2 + 2] - mean[g, k2 + 2]) * w
+                    comom[g, k1, k2 + 3] += a3 + d1 * (mu[k2 + 3] - mean[g, k2 + 3]) * w
+                k2 += step
         for k in range(n_mech):
             mean[g, k] += (mu[k] - mean[g, k]) * (nb / total)
     return total
+
+
+@numba.njit(cache=True, inline="always")
+def _dots(c, k1, k2, step, nb):
+    """The sums over b < nb of c[k1, b] c[k2 + i, b] for i < step (4, 2 or 1; the others 0), each added in the
+    order of b as a single sum would be: independent chains that share the loads of row k1."""
+    a0 = a1 = a2 = a3 = 0.0
+    if step == 4:
+        for b in range(nb):
+            x = c[k1, b]
+            a0 += x * c[k2, b]
+            a1 += x * c[k2 + 1, b]
+            a2 += x * c[k2 + 2, b]
+            a3 += x * c[k2 + 3, b]
+    elif step == 2:
+        for b in range(nb):
+            x = c[k1, b]
+            a0 += x * c[k2, b]
+            a1 += x * c[k2 + 1, b]
+    else:
+        for b in range(nb):
+            a0 += c[k1, b] * c[k2, b]
+    return a0, a1, a2, a3
 
 
 @numba.njit(cache=True)
@@ -313,36 +416,68 @@ def _scratch(rules, n):
     units, n_mech = rules.max_units, rules.n_mechanisms
     cap = min(units + 1, n)
     n_cells = rules.cell_bounds.shape[0] + 1
-    return (np.empty(cap), np.empty(cap), np.zeros(n_cells, dtype=np.int64), np.empty((n_cells, units)),
+    return (np.empty(cap), np.empty(cap + 1), np.zeros(n_cells, dtype=np.int64), np.empty((n_cells, units)),
             np.empty((n_cells, units), dtype=np.int64), np.zeros(n_cells, dtype=np.int64),
             np.empty((4, n_mech, BLOCK)), np.empty(n_mech))
 
 
+@numba.njit(cache=True, inline="always")
+def _fold(a, size, buf, mean, comom, mu, count, nb):
+    """Auction a's metrics are in column nb of ``buf``: fold each full block (and the last one) into the chunk's
+    moments; returns the new (count, nb)."""
+    nb += 1
+    if nb == BLOCK or a == size - 1:
+        count = merge_block(buf, nb, count, mean, comom, mu)
+        nb = 0
+    return count, nb
+
+
 @numba.njit(cache=True, _nrt=False)
-def _chunk_core(st, size, rules, kind, params, n, mean, comom, scratch):
-    """Run ``size`` auctions of n buyers from the stream ``st`` (advanced in place); write the metrics' means
-    (4, K) and co-moment sums (4, K, K) into ``mean`` and ``comom``. Compiled without the reference-counting
-    runtime (it allocates nothing), so the inlined helpers cost no atomic increments per auction."""
+def _lane_auctions(lanes, a, size, rules, kind, params, n, mean, comom, scratch, count, nb):
+    """Run the mechanisms on the auctions of the segment just scanned (``lanes.lane_segment``), auctions a, a + 1,
+    ... of the chunk, in order; returns the new (count, nb). Compiled without the reference-counting runtime (it
+    allocates nothing), so the inlined helpers cost no atomic increments per auction -- with them, n = 10
+    auctions ran 3x slower."""
+    top, vtop, cnt, mem_u, mem_i, ptr, buf, mu = scratch
+    for t in range(lanes[1].shape[0]):
+        lane_auction(lanes, t, n, top, vtop, cnt, mem_u, mem_i)
+        record_outcomes(rules, top, top.shape[0], vtop, cnt, mem_u, mem_i, ptr, kind, params, buf, nb)
+        count, nb = _fold(a + t, size, buf, mean, comom, mu, count, nb)
+    return count, nb
+
+
+@numba.njit(cache=True, _nrt=False)
+def _serial_auctions(st, a, size, rules, kind, params, n, mean, comom, scratch, count, nb):
+    """Scan auctions a, ..., size - 1 one by one from the stream ``st`` (advanced in place) and run the mechanisms
+    on each (``_lane_auctions``: the same for auctions scanned in lanes)."""
     top, vtop, cnt, mem_u, mem_i, ptr, buf, mu = scratch
     bounds, units, pooled_top, has_pools = rules.cell_bounds, rules.max_units, rules.pooled_top, rules.has_pools
-    cap = top.shape[0]
-    zero_moments(mean, comom)
-    count = 0.0
-    nb = 0
-    for a in range(size):
-        _scan(n, st, top, cap, bounds, cnt, mem_u, mem_i, units, pooled_top, has_pools)
-        record_auction(rules, top, cap, vtop, cnt, mem_u, mem_i, ptr, kind, params, buf, nb)
-        nb += 1
-        if nb == BLOCK or a == size - 1:
-            count = merge_block(buf, nb, count, mean, comom, mu)
-            nb = 0
-    mirror_comoments(comom)
+    for b in range(a, size):
+        _scan(n, st, top, top.shape[0], bounds, cnt, mem_u, mem_i, units, pooled_top, has_pools)
+        record_auction(rules, top, top.shape[0], vtop, cnt, mem_u, mem_i, ptr, kind, params, buf, nb)
+        count, nb = _fold(b, size, buf, mean, comom, mu, count, nb)
+    return count, nb
 
 
 @numba.njit(cache=True)
 def _chunk_into(state, size, rules, kind, params, n, mean, comom):
-    """One chunk from the stream ``state`` (not modified) into ``mean`` and ``comom``."""
-    _chunk_core(state.copy(), size, rules, kind, params, n, mean, comom, _scratch(rules, n))
+    """One chunk from the stream ``state`` (not modified) into ``mean`` (4, K) and ``comom`` (4, K, K): the first
+    segments x LANES x P auctions scanned in lanes (``lanes.py``), the rest one by one; either way the same
+    draws, auction by auction, and the same numbers."""
+    P, segments = lane_plan(size, n, min(rules.max_units + 1, n), rules)
+    scratch = _scratch(rules, n)
+    lanes = lane_scratch(P)
+    st = state.copy()
+    zero_moments(mean, comom)
+    count, nb = 0.0, 0
+    if segments > 0:
+        poly = segment_poly(P, n)
+        for s in range(segments):
+            lane_segment(st, P, n, poly, lanes, kind, params, rules.has_pools)
+            count, nb = _lane_auctions(lanes, s * LANES * P, size, rules, kind, params, n, mean, comom, scratch,
+                                       count, nb)
+    _serial_auctions(st, segments * LANES * P, size, rules, kind, params, n, mean, comom, scratch, count, nb)
+    mirror_comoments(comom)
 
 
 @numba.njit(cache=True, nogil=True)
