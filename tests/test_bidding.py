@@ -233,3 +233,35 @@ def test_bne_check_third_price_and_all_pay():
     for fmt in (ThirdPrice(), AllPay()):
         assert not bne_check(fmt, m, values=12, rivals=20_000, seed=9)["significant"]
         assert bne_check(fmt, m, bid=lambda v: v, values=12, rivals=20_000, seed=9)["significant"]
+
+
+@pytest.mark.parametrize("spec, n, mode", [("uniform", 6, "profile"), ("exponential", 1000, "orderstat"),
+                                           ("exponential", 3, "orderstat")])
+def test_formats_together_on_one_draw(spec, n, mode):
+    """First price (with and without a reserve), all pay and third price on the same draws (issue 18: one
+    ranking serves every format): each inside its exact value, every revenue difference to second price and
+    between formats covering the exact 0 (revenue equivalence), second price once per reserve."""
+    m = Market.iid(parse_spec(spec), n)
+    formats = [FirstPrice(), AllPay(), ThirdPrice(), FirstPrice(0.5)]
+    res = simulate_bidding(formats, m, samples=60_000, seed=5, mode=mode)
+    assert res.mechanisms == [f.name for f in formats] + ["spa", "spa:reserve=0.5"]
+    for name in res.mechanisms:
+        assert_inside(res, name)
+    for a, b in (("first-price", "spa"), ("all-pay", "first-price"), ("third-price", "all-pay"),
+                 ("first-price:reserve=0.5", "spa:reserve=0.5")):
+        exact = res.exact(a, "revenue") - res.exact(b, "revenue")
+        assert abs(exact) < 1e-9
+        pair = res.paired(a, b, "revenue")
+        assert abs(pair["estimate"] - exact) < 4 * pair["stderr"], (a, b, pair)
+
+
+def test_formats_together_profile_draws_are_each_formats_own():
+    """In profile mode every format sees the draws of its own run: its numbers are those of running it alone."""
+    m = uniform(4)
+    both = simulate_bidding([FirstPrice(), AllPay()], m, samples=5_000, seed=9, mode="profile")
+    for fmt in (FirstPrice(), AllPay()):
+        alone = simulate_bidding(fmt, m, samples=5_000, seed=9, mode="profile")
+        for metric in ("revenue", "welfare"):
+            assert both.estimate(fmt.name, metric) == alone.estimate(fmt.name, metric)
+    with pytest.raises(InputError, match="formats"):
+        simulate_bidding([FirstPrice(), FirstPrice()], m, samples=100)

@@ -132,3 +132,26 @@ def test_main_simulate_runs_a_bid_format_beside_second_price(capsys):
     code, _, err = run(["simulate", "--dist", "uniform", "--n", "5", "--mechanism", "fpa", "--mechanism", "myerson"],
                        capsys)
     assert code == 2 and err.count("\n") == 1 and "--mechanism" in err
+
+
+def test_formats_together_from_the_command_line(capsys):
+    """Several formats in one run, on the same draws (issue 18): ``simulate`` takes them as mechanisms,
+    ``bidding simulate`` as repeated --format-name with a paired difference row each; a format twice is one line
+    and exit 2 naming --format-name."""
+    code, out, _ = run(["simulate", "--dist", "uniform", "--n", "5", "--mechanism", "fpa", "--mechanism", "allpay",
+                        "--mechanism", "third-price", "--samples", "30000", "--quiet", "--format", "json"], capsys)
+    rows = {(r["mechanism"], r["metric"]): r for r in json.loads(out)["results"]}
+    assert code == 0
+    for name in ("first-price", "all-pay", "third-price", "spa"):
+        row = rows[(name, "revenue")]
+        assert abs(row["estimate"] - 2 / 3) < 4 * row["stderr"], name
+    code, out, _ = run(["bidding", "simulate", "--dist", "uniform", "--n", "4", "--format-name", "first-price",
+                        "--format-name", "all-pay", "--samples", "30000", "--quiet", "--format", "json"], capsys)
+    payload = json.loads(out)
+    diffs = {r["mechanism"]: r for r in payload["results"] if " - " in r["mechanism"]}
+    assert code == 0 and payload["format_names"] == ["first-price", "all-pay"]
+    assert set(diffs) == {"first-price - spa", "all-pay - spa"}
+    assert all(abs(r["z"]) < 4 and r["analytic"] == pytest.approx(0.0, abs=1e-9) for r in diffs.values())
+    code, _, err = run(["bidding", "simulate", "--dist", "uniform", "--n", "4", "--format-name", "first-price",
+                        "--format-name", "first-price", "--samples", "100", "--quiet"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "--format-name" in err

@@ -1,7 +1,8 @@
 """``auction-sim bidding``: bid formats with their symmetric equilibrium bids (``mechanisms.bidding``).
 
     auction-sim bidding analyze  --dist SPEC --n N --format-name NAME [--format-name NAME ...] [--reserve R]
-    auction-sim bidding simulate --dist SPEC --n N --format-name NAME [--reserve R] [--samples S] [--seed K]
+    auction-sim bidding simulate --dist SPEC --n N --format-name NAME [--format-name NAME ...] [--reserve R]
+                                 [--samples S] [--seed K]
                                  [--mode auto|profile|orderstat] [--confidence C] [--quiet]
     auction-sim bidding check    --dist SPEC --n N --format-name NAME [--reserve R] [--bid equilibrium|truthful|
                                  linear:k=K] [--values K] [--rivals S] [--seed K] [--mode M] [--confidence C]
@@ -14,8 +15,9 @@ NAME: first-price, all-pay, third-price (n >= 3); ``--reserve`` is first price's
 * analyze: exact revenue, surplus, welfare and sale probability of each format (revenue from its bid function)
   and of second price with the same reserve; JSON adds "equivalence" (format revenue minus second price's)
   and "bids" (b(v) at a few quantiles).
-* simulate: the format beside second price on the same draws; rows as ``simulate`` plus the paired revenue
-  difference (``FORMAT - spa``); JSON adds "revenue_sd" (the spread that revenue equivalence leaves free).
+* simulate: the formats (one or several, all on the same draws) beside second price with the same reserve;
+  rows as ``simulate`` plus each format's paired revenue difference (``FORMAT - spa``); JSON adds
+  "format_names" and "revenue_sd" (the spread that revenue equivalence leaves free).
   Ctrl-C prints the estimates so far, marked partial, exit status 130.
 * check: the epsilon-BNE check: per sampled value the best deviation found and its gain (paired, independent
   sample) with its CI; JSON adds "largest" and "significant" (Bonferroni over the values).
@@ -28,8 +30,8 @@ from .common import (MAX_AUCTIONS, add_format_args, check_writable, emit, input_
                      partial_line, whole_number)
 
 #: library argument -> the flag that carries it in this command
-FLAGS = {"format": "--format-name", "reserve": "--reserve", "mode": "--mode", "n": "--n", "market": "--dist",
-         "m": "--n", "samples": "--samples", "seed": "--seed", "confidence": "--confidence", "bid": "--bid",
+FLAGS = {"format": "--format-name", "formats": "--format-name", "reserve": "--reserve", "mode": "--mode", "n": "--n",
+         "market": "--dist", "m": "--n", "samples": "--samples", "seed": "--seed", "confidence": "--confidence", "bid": "--bid",
          "buyers": "--buyers"}
 NAMES = ("first-price", "all-pay", "third-price")
 BID_QUANTILES = (0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
@@ -65,7 +67,7 @@ def register(subparsers) -> None:
     _common(a, many=True)
     a.set_defaults(func=run_analyze)
     s = sub.add_parser("simulate", help="Monte Carlo on bids, beside second price on the same draws")
-    _common(s)
+    _common(s, many=True)
     _sampling(s, "1000000")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=run_simulate)
@@ -199,14 +201,12 @@ def _analyze_classes(args, market) -> int:
 def run_simulate(args) -> int:
     import pandas as pd
 
-    from simulator.core.result import z_score
-    from simulator.families.bidding import simulate_bidding
-
-    from simulator.families.bidding import simulate_classes
+    from mechanisms.auctions import SecondPrice
+    from simulator.families.bidding import simulate_bidding, simulate_classes
 
     market = _market(args)
     several = _several(args, market)
-    fmt = None if several else _formats([args.format_name], _reserve(args))[0]
+    formats = None if several else _formats(args.format_name, _reserve(args))
     samples = whole_number("--samples", args.samples, 1, "a number of auctions")
     if samples > MAX_AUCTIONS:
         raise input_error("--samples", f"expected at most {MAX_AUCTIONS:.0e} auctions, got {args.samples!r}")
@@ -216,27 +216,34 @@ def run_simulate(args) -> int:
     if several:
         res = simulate_classes(market, _reserve(args), samples=samples, seed=seed, confidence=confidence,
                                progress=not args.quiet)
-    else:
-        res = simulate_bidding(fmt, market, samples=samples, seed=seed, mode=args.mode, confidence=confidence,
+        pairs = [(res.mechanisms[0], res.mechanisms[1])]
+    else:  # every format on the same draws (one draw serves them all)
+        res = simulate_bidding(formats, market, samples=samples, seed=seed, mode=args.mode, confidence=confidence,
                                progress=not args.quiet)
-    frame = res.frame
-    name, spa = res.mechanisms[0], res.mechanisms[1]
-    pair = res.paired(name, spa, "revenue")
-    exact_diff = (res.exact(name, "revenue") or 0.0) - (res.exact(spa, "revenue") or 0.0)
-    diff = {"mechanism": f"{name} - {spa}", "metric": "revenue", "estimate": pair["estimate"],
-            "stderr": pair["stderr"], "ci_low": pair["ci_low"], "ci_high": pair["ci_high"],
-            "samples": res.samples, "analytic": exact_diff, "ci_valid": pair["ci_valid"], "ci_note": pair["ci_note"],
-            "z": z_score(pair["estimate"], pair["stderr"], exact_diff, res.samples) if pair["ci_valid"] else None}
-    diff["z"] = math.nan if diff["z"] is None else diff["z"]
-    frame = pd.concat([frame, pd.DataFrame([diff])], ignore_index=True)
+        pairs = [(f.name, SecondPrice(f.reserve).name) for f in formats]
+    frame = pd.concat([res.frame, pd.DataFrame([_difference(res, a, b) for a, b in pairs])], ignore_index=True)
     sd = {name: res.estimate(name, "revenue")[1] * math.sqrt(res.samples) for name in res.mechanisms}
-    payload = {"distribution": market.label, "n": market.n, "format_name": name, "samples": res.samples,
-               "samples_requested": samples, "seed": seed, "confidence": confidence, "mode": args.mode,
+    payload = {"distribution": market.label, "n": market.n, "format_name": pairs[0][0],
+               "format_names": [a for a, _ in pairs], "samples": res.samples, "samples_requested": samples,
+               "seed": seed, "confidence": confidence, "mode": args.mode,
                "results": frame.astype(object).where(frame.notna(), None).to_dict("records"), "revenue_sd": sd,
                "warnings": (["interrupted: partial estimates"] if res.partial else [])}
     head = partial_line(res.samples, samples) if res.partial else ""
     emit(args, payload, frame, partial=res.partial, head=head)
     return 130 if res.partial else 0
+
+
+def _difference(res, name: str, spa: str) -> dict:
+    """The row of the paired revenue difference name - spa on the same draws, against its exact value."""
+    from simulator.core.result import z_score
+
+    pair = res.paired(name, spa, "revenue")
+    exact_diff = (res.exact(name, "revenue") or 0.0) - (res.exact(spa, "revenue") or 0.0)
+    z = z_score(pair["estimate"], pair["stderr"], exact_diff, res.samples) if pair["ci_valid"] else None
+    return {"mechanism": f"{name} - {spa}", "metric": "revenue", "estimate": pair["estimate"],
+            "stderr": pair["stderr"], "ci_low": pair["ci_low"], "ci_high": pair["ci_high"], "samples": res.samples,
+            "analytic": exact_diff, "ci_valid": pair["ci_valid"], "ci_note": pair["ci_note"],
+            "z": math.nan if z is None else z}
 
 
 def _bid_function(text: str):

@@ -142,25 +142,27 @@ def _run(args) -> int:
 
 
 def _run_bid_format(args, market, options: dict, formats: list) -> int:
-    """A bid format in its equilibrium, simulated beside second price (same reserve) on the same draws by the
-    bidding family (``simulator.families.bidding``): values drawn, transformed to bids, the format's rule run on
-    the bids. One format per run (``auction-sim bidding simulate`` adds the paired revenue difference)."""
+    """Bid formats in their equilibrium, simulated beside second price (each format's reserve) on the same draws
+    by the bidding family (``simulator.families.bidding``): values drawn once, transformed to each format's
+    bids, each format's rule run on its bids (``auction-sim bidding simulate`` adds the paired revenue
+    differences). Several buyer classes: first price alone."""
     from ..families.bidding import simulate_bidding, simulate_classes
 
     others = [s for s, f in zip(args.mechanism, formats) if f is None and s.strip().lower() != "spa"]
-    if sum(f is not None for f in formats) != 1 or others:
-        raise input_error("--mechanism", "a bid format (fpa, fpa:reserve=R, allpay, third-price) is simulated on "
-                                         "its own, beside second price on the same draws: give it as the only "
-                                         f"--mechanism (got {', '.join(args.mechanism)})")
+    chosen = [f for f in formats if f is not None]
+    if others or (len(market.classes) > 1 and len(chosen) > 1):
+        raise input_error("--mechanism", "bid formats (fpa, fpa:reserve=R, allpay, third-price) are simulated "
+                                         "among themselves, beside second price on the same draws (with several "
+                                         "buyer classes, first price alone): give only formats as --mechanism "
+                                         f"(got {', '.join(args.mechanism)})")
     for flag, used in (("--precision", options["precision"] is not None), ("--backend", args.backend != "threads")):
         if used:
             raise input_error(flag, "not available for bid formats (the bidding family runs on the CPU threads "
                                     "for a fixed number of auctions)")
-    fmt = next(f for f in formats if f is not None)
     run = dict(samples=options["samples"], seed=options["seed"], confidence=options["confidence"],
                progress=not args.quiet)
-    res = (simulate_classes(market, fmt.reserve, **run) if len(market.classes) > 1
-           else simulate_bidding(fmt, market, mode=args.mode, **run))
+    res = (simulate_classes(market, chosen[0].reserve, **run) if len(market.classes) > 1
+           else simulate_bidding(chosen, market, mode=args.mode, **run))
     head = partial_line(res.samples, res.samples_requested) if res.partial else ""
     emit(args, res.to_dict(), res.frame, partial=res.partial, head=head)
     return 130 if res.partial else 0

@@ -78,8 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
 #: argument), so that every error line names what the user typed; a flag itself is printed as it is
 FLAG_OF = {**dict.fromkeys(("dist", "market", "mixture", "q", "shape", "scale", "low", "high", "rate", "mean",
                             "sd", "mu", "sigma", "a", "b", "values", "probs", "loc", "low, high"), "--dist"),
-           **dict.fromkeys(("mechanism", "reserve", "reserves", "price", "bids", "mix", "pools", "rule", "nu"),
-                           "--mechanism"),
+           **dict.fromkeys(("mechanism", "reserve", "reserves", "price", "bids", "mix", "pools", "rule", "nu",
+                            "formats"), "--mechanism"),
            "n": "--n", "m": "--m", "samples": "--samples", "seed": "--seed", "mode": "--mode",
            "precision": "--precision", "confidence": "--confidence", "backend": "--backend",
            "scheduler": "--scheduler", "solution": "--solution", "shares": "--shares", "buyers": "--buyers",

@@ -68,17 +68,18 @@ def top_quantiles(rng, size: int, n, k: int) -> np.ndarray:
     return out
 
 
-def sweep_quantiles(rng, size: int, n, q_cut: float) -> np.ndarray:
-    """Every order statistic of n uniform quantiles up to q_cut, shape (size, K), +inf past the last one."""
+def sweep_quantiles(rng, size: int, n, q_cut: float, at_least: int = 0) -> np.ndarray:
+    """Every order statistic of n uniform quantiles up to q_cut, and the first ``at_least`` of them in any case
+    (a third-price format run beside all pay reads the top three), shape (size, K), +inf past the last one."""
     n = float(n)
     cols, prev = [], np.zeros(size)
     live = np.ones(size, dtype=bool)
     j = 0
-    while np.any(live) and j < n:
+    while (np.any(live) or j < at_least) and j < n:
         u = 1.0 - rng.random(size)
         nxt = prev + (1.0 - prev) * -np.expm1(np.log(u) / (n - j))
         live &= nxt <= q_cut
-        cols.append(np.where(live, nxt, np.inf))
+        cols.append(np.where(live | (j < at_least), nxt, np.inf))
         prev, j = nxt, j + 1
     return np.column_stack(cols) if cols else np.full((size, 1), np.inf)
 
@@ -121,37 +122,46 @@ def bid_function(fmt, market):
     return lambda q: np.exp(N * np.log1p(-np.asarray(q, dtype=float))) * first(q)
 
 
-def _draw(fmt, market, mode: str, rng, size: int) -> np.ndarray:
-    """The quantiles of one block of auctions: (size, n) in profile mode, the needed top ones otherwise."""
+def _draw(formats, market, mode: str, rng, size: int) -> np.ndarray:
+    """The quantiles of one block of auctions, one draw for every format: (size, n) in profile mode, otherwise
+    the top ones that the formats read (all pay: the sweep; third price: three; else two)."""
     from mechanisms.bidding.formats import AllPay, ThirdPrice
 
     n = market.n
     if mode == "profile":
         return 1.0 - rng.random((size, int(n)))
-    if isinstance(fmt, AllPay):
-        q = sweep_quantiles(rng, size, n, sweep_cut(n))
+    top = int(min(n, 3 if any(isinstance(f, ThirdPrice) for f in formats) else 2))
+    if any(isinstance(f, AllPay) for f in formats):
+        q = sweep_quantiles(rng, size, n, sweep_cut(n), top if top > 2 else 0)
         if q.shape[1] < 2:
             q = np.column_stack([q, np.full(size, np.inf)])
         return q
-    return top_quantiles(rng, size, n, min(3 if isinstance(fmt, ThirdPrice) else 2, int(min(n, 3))))
+    return top_quantiles(rng, size, n, top)
 
 
-def _block(fmt, market, mode: str, bids_of, spa_name: str, rng, size: int) -> dict:
-    """Per-draw metrics of the format (rule on bids) and of second price on the same values."""
+def _block(formats, market, mode: str, bids_of, rng, size: int) -> dict:
+    """Per-draw metrics of every format (its rule on its bids) and of second price with each format's reserve,
+    all on the same values: one draw (and in profile mode one ranking) serves every format."""
+    from mechanisms.auctions import SecondPrice
     from mechanisms.bidding.equilibrium import value_curve
 
     v = value_curve(market.dist)
-    q = _draw(fmt, market, mode, rng, size)
+    q = _draw(formats, market, mode, rng, size)
     drawn = np.isfinite(q)
-    bids = np.full(q.shape, -np.inf)
-    bids[drawn] = bids_of(q[drawn])
-    win, revenue = fmt.outcome(bids)
-    sold = win >= 0
     rows = np.arange(size)
-    q_win = q[rows, np.maximum(win, 0)]
-    welfare = np.where(sold, np.asarray(v(np.where(sold, q_win, 1.0)), dtype=float), 0.0)
-    fmt_metrics = {"revenue": revenue, "surplus": welfare - revenue, "welfare": welfare, "sold": sold * 1.0}
-    return {fmt.name: fmt_metrics, spa_name: _second_price(market.dist, v, fmt.reserve, q, welfare)}
+    out, welfare_at = {}, {}
+    for fmt, bid in zip(formats, bids_of):
+        bids = np.full(q.shape, -np.inf)
+        bids[drawn] = bid(q[drawn])
+        win, revenue = fmt.outcome(bids)
+        sold = win >= 0
+        q_win = q[rows, np.maximum(win, 0)]
+        welfare = np.where(sold, np.asarray(v(np.where(sold, q_win, 1.0)), dtype=float), 0.0)
+        out[fmt.name] = {"revenue": revenue, "surplus": welfare - revenue, "welfare": welfare, "sold": sold * 1.0}
+        welfare_at.setdefault(fmt.reserve, welfare)  # equilibrium bidding is efficient above the reserve
+    for reserve, welfare in welfare_at.items():
+        out[SecondPrice(reserve).name] = _second_price(market.dist, v, reserve, q, welfare)
+    return out
 
 
 def _second_price(dist, v, reserve: float, q: np.ndarray, welfare: np.ndarray) -> dict:
@@ -166,19 +176,27 @@ def _second_price(dist, v, reserve: float, q: np.ndarray, welfare: np.ndarray) -
     return {"revenue": revenue, "surplus": welfare - revenue, "welfare": welfare, "sold": sold * 1.0}
 
 
-def make_outcome(fmt, market, mode: str = "auto"):
-    """``outcome(rng, size)`` for ``simulator.core.draws.simulate_draws`` (module doc); profile blocks hold at
-    most ``BLOCK_VALUES`` values."""
-    from mechanisms.auctions import SecondPrice
+def as_formats(fmt) -> list:
+    """A bid format, or several (their names distinct), as a list."""
+    formats = list(fmt) if isinstance(fmt, (list, tuple)) else [fmt]
+    names = [f.name for f in formats]
+    if not formats or len(set(names)) != len(names):
+        raise InputError("formats", f"expected one or more different bid formats, got {names}")
+    return formats
 
-    fmt.dist_of(market)
+
+def make_outcome(fmt, market, mode: str = "auto"):
+    """``outcome(rng, size)`` for ``simulator.core.draws.simulate_draws`` (module doc) of a format or a list of
+    formats on the same draws; profile blocks hold at most ``BLOCK_VALUES`` values."""
+    formats = as_formats(fmt)
+    for f in formats:
+        f.dist_of(market)
     mode = check_mode(mode, market.n)
-    bids_of = bid_function(fmt, market)
-    spa_name = SecondPrice(fmt.reserve).name
+    bids_of = [bid_function(f, market) for f in formats]
     rows = max(1, BLOCK_VALUES // int(market.n)) if mode == "profile" else 1 << 16
 
     def outcome(rng, size: int) -> dict:
-        parts = [_block(fmt, market, mode, bids_of, spa_name, rng, min(rows, size - i)) for i in range(0, size, rows)]
+        parts = [_block(formats, market, mode, bids_of, rng, min(rows, size - i)) for i in range(0, size, rows)]
         return {name: {k: np.concatenate([p[name][k] for p in parts]) for k in METRICS} for name in parts[0]}
 
     return outcome, mode
@@ -189,41 +207,46 @@ def heavy_notes(fmt, market) -> dict:
     from mechanisms.auctions import SecondPrice
     from mechanisms.bidding.formats import ThirdPrice
 
-    alpha, n = tail_index(fmt.dist_of(market)), float(market.n)
-    tails = {"welfare": alpha, "surplus": alpha}
-    fmt_rev = 3 * alpha / (1 + alpha) if isinstance(fmt, ThirdPrice) else math.inf
     out = {}
-    for name, rev in ((fmt.name, fmt_rev), (SecondPrice(fmt.reserve).name, 2 * alpha if n > 1 else math.inf)):
-        notes = {k: f"infinite variance: tail index {t:.3g} <= 2" for k, t in dict(tails, revenue=rev).items()
-                 if t <= 2.0 + 1e-9}
-        if notes:
-            out[name] = notes
+    for f in as_formats(fmt):
+        alpha, n = tail_index(f.dist_of(market)), float(market.n)
+        tails = {"welfare": alpha, "surplus": alpha}
+        fmt_rev = 3 * alpha / (1 + alpha) if isinstance(f, ThirdPrice) else math.inf
+        for name, rev in ((f.name, fmt_rev), (SecondPrice(f.reserve).name, 2 * alpha if n > 1 else math.inf)):
+            notes = {k: f"infinite variance: tail index {t:.3g} <= 2" for k, t in dict(tails, revenue=rev).items()
+                     if t <= 2.0 + 1e-9}
+            if notes:
+                out[name] = notes
     return out
 
 
 def exact_values(fmt, market) -> dict:
-    """mechanism -> metric -> exact value, the format's (from its bid function) and second price's."""
+    """mechanism -> metric -> exact value, each format's (from its bid function) and second price's."""
     from mechanisms.auctions import SecondPrice
 
     out = {}
-    for name, ex in ((fmt.name, fmt.exact(market)), (SecondPrice(fmt.reserve).name, SecondPrice(fmt.reserve).exact(market))):
-        out[name] = {"revenue": ex.revenue, "surplus": ex.surplus, "welfare": ex.welfare, "sold": ex.sold}
+    for f in as_formats(fmt):
+        for name, ex in ((f.name, f.exact(market)), (SecondPrice(f.reserve).name,
+                                                     SecondPrice(f.reserve).exact(market))):
+            out[name] = {"revenue": ex.revenue, "surplus": ex.surplus, "welfare": ex.welfare, "sold": ex.sold}
     return out
 
 
 def simulate_bidding(fmt, market, samples: int, seed: int = 0, mode: str = "auto", confidence: float = 0.95,
                      chunk: int = 1 << 16, progress: bool = False):
-    """Simulate a bid format beside second price on the same draws: a ``DrawResult`` (exact values attached;
-    notes for heavy tails and for the all-pay sweep's truncation)."""
+    """Simulate a bid format, or several on the same draws, beside second price with each format's reserve: a
+    ``DrawResult`` (exact values attached; notes for heavy tails and for the all-pay sweep's truncation);
+    ``paired`` gives any two formats' difference on the same draws (revenue equivalence)."""
     from mechanisms.bidding.formats import AllPay
     from simulator.core.draws import simulate_draws
 
-    outcome, mode = make_outcome(fmt, market, mode)
-    notes = heavy_notes(fmt, market)
-    title = f"{fmt.name}, n = {float(market.n):g}, {market.dist.spec} ({mode})"
-    if isinstance(fmt, AllPay) and mode == "orderstat":
+    formats = as_formats(fmt)
+    outcome, mode = make_outcome(formats, market, mode)
+    notes = heavy_notes(formats, market)
+    title = f"{', '.join(f.name for f in formats)}, n = {float(market.n):g}, {market.dist.spec} ({mode})"
+    if any(isinstance(f, AllPay) for f in formats) and mode == "orderstat":
         title += f"; bids above q = {sweep_cut(market.n):.3g} left out: at most e^-37 E[Y] per auction"
-    return simulate_draws(outcome, samples=samples, seed=seed, exact=exact_values(fmt, market),
+    return simulate_draws(outcome, samples=samples, seed=seed, exact=exact_values(formats, market),
                           confidence=confidence, chunk=chunk, progress=progress, notes=notes, title=title)
 
 
