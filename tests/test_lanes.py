@@ -48,6 +48,25 @@ def test_segment_is_the_serial_stream(n, P, spec):
     np.testing.assert_array_equal(st, serial)
 
 
+@pytest.mark.parametrize("n", [16, 83, 1000])
+def test_auction_split_among_lanes_is_the_serial_stream(n):
+    """One auction's buyers split among the lanes (m = n // LANES each, the rest after the last lane): the two
+    smallest uniforms, buyer 0's, their values, and the stream left where the serial scan would leave it."""
+    start = rng.chunk_states(4, 2, 1)[0]
+    st = start.copy()
+    scans = np.empty((1, 6))
+    kind, params = parse_spec("exponential:rate=1").numba_spec()
+    poly = np.array(lanes.segment_poly(1, n // lanes.LANES), dtype=np.uint64)
+    for _ in range(3):  # three auctions in a row
+        serial = st.copy()
+        u = rng.uniforms(serial, n)
+        lanes.auction_in_lanes(st, n, poly, kind, params, True, scans)
+        expected = np.array([*np.sort(u)[:2], u[0]])
+        np.testing.assert_array_equal(scans[0, :3], expected)
+        np.testing.assert_array_equal(scans[0, 3:], v_array(kind, params, expected))
+        np.testing.assert_array_equal(st, serial)
+
+
 #: one-unit rule sets whose profile scan runs in lanes: second price, reserves, the lottery, a mixture
 LANE_RULES = {
     "exponential:rate=1": [spa(), spa(r=0.36787944832421476, reserve=0.9999999805567489), lottery(),
@@ -74,14 +93,24 @@ def _fingerprint(*arrays) -> str:
     return digest.hexdigest()[:16]
 
 
-@pytest.mark.parametrize("spec, n", list(LANE_GOLDEN))
-def test_lane_kernels_bit_identical_to_the_serial_scan(spec, n):
+#: the same for chunks of fewer than LANES auctions of n >= AUCTION_LANES_N buyers, each auction split among the
+#: lanes (one chunk of 7 auctions, a batch of 5, 2 and 1; 65541 = 16 x 4096 + 5 buyers)
+SPLIT_GOLDEN = {
+    ("exponential:rate=1", 65541): ("0bf8503eab784c2a", "124fe3889809db03"),
+    ("uniform:low=0,high=2", 16384): ("d7281baf5ba6c42e", "fcf9c731fd46f9c0"),
+}
+
+
+@pytest.mark.parametrize("spec, n, sizes", [(*key, (LANE_ONE, LANE_BATCH)) for key in LANE_GOLDEN]
+                         + [(*key, (7, (5, 2, 1))) for key in SPLIT_GOLDEN])
+def test_lane_kernels_bit_identical_to_the_serial_scan(spec, n, sizes):
     rules = compile_rules(LANE_RULES[spec])
     kind, params = parse_spec(spec).numba_spec()
-    assert lanes.lane_plan(LANE_ONE, n, 2, rules)[1] > 0  # the case does run in lanes
-    one = _fingerprint(*profile_chunk(rng.chunk_state(5, 2), LANE_ONE, rules, kind, params, n))
-    three = _fingerprint(*profile_batch(rng.chunk_states(13, 0, 3), np.array(LANE_BATCH), rules, kind, params, n))
-    assert (one, three) == LANE_GOLDEN[spec, n]
+    one_size, batch = sizes
+    assert lanes.lane_plan(one_size, n, 2, rules)[1] > 0 or n >= lanes.AUCTION_LANES_N  # it does run in lanes
+    one = _fingerprint(*profile_chunk(rng.chunk_state(5, 2), one_size, rules, kind, params, n))
+    three = _fingerprint(*profile_batch(rng.chunk_states(13, 0, 3), np.array(batch), rules, kind, params, n))
+    assert (one, three) == {**LANE_GOLDEN, **SPLIT_GOLDEN}[spec, n]
 
 
 @pytest.mark.parametrize("rule_set, n, cap, runs", [

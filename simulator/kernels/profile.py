@@ -54,7 +54,8 @@ import distributions.kinds
 from distributions.kernels import v_of_q
 
 from . import compiled, jitcache, lanes as lanes_module, rng
-from .lanes import LANES, lane_auction, lane_plan, lane_scratch, lane_segment, segment_poly
+from .lanes import (AUCTION_LANES_N, LANES, auction_in_lanes, lane_auction, lane_plan, lane_scratch,
+                    lane_segment, lanes_fit, segment_poly)
 from .rng import to_open_uniform, xoshiro_next
 
 jitcache.register(__file__, [distributions.kernels, distributions.kinds, rng, compiled, lanes_module])
@@ -470,14 +471,31 @@ def _chunk_into(state, size, rules, kind, params, n, mean, comom):
     st = state.copy()
     zero_moments(mean, comom)
     count, nb = 0.0, 0
+    done = 0
     if segments > 0:
         poly = segment_poly(P, n)
         for s in range(segments):
             lane_segment(st, P, n, poly, lanes, kind, params, rules.has_pools)
             count, nb = _lane_auctions(lanes, s * LANES * P, size, rules, kind, params, n, mean, comom, scratch,
                                        count, nb)
-    _serial_auctions(st, segments * LANES * P, size, rules, kind, params, n, mean, comom, scratch, count, nb)
+        done = segments * LANES * P
+    elif n >= AUCTION_LANES_N and lanes_fit(min(rules.max_units + 1, n), rules):
+        count, nb = _split_auctions(st, size, rules, kind, params, n, mean, comom, scratch, count, nb)
+        done = size
+    _serial_auctions(st, done, size, rules, kind, params, n, mean, comom, scratch, count, nb)
     mirror_comoments(comom)
+
+
+@numba.njit(cache=True)
+def _split_auctions(st, size, rules, kind, params, n, mean, comom, scratch, count, nb):
+    """Every auction of the chunk with its buyers split among the lanes (``lanes.auction_in_lanes``: a chunk of
+    fewer than LANES auctions of many buyers), then the mechanisms run on it; returns the new (count, nb)."""
+    one = (np.empty((4, LANES), dtype=np.uint64), np.empty((1, 6)))
+    poly = segment_poly(1, n // LANES)
+    for a in range(size):
+        auction_in_lanes(st, n, poly, kind, params, rules.has_pools, one[1])
+        count, nb = _lane_auctions(one, a, size, rules, kind, params, n, mean, comom, scratch, count, nb)
+    return count, nb
 
 
 @numba.njit(cache=True, nogil=True)
