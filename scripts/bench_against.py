@@ -39,7 +39,8 @@ FINGERPRINT_RUNS = (
 
 
 def fingerprints() -> list[str]:
-    """sha-256 (16 hex digits) of the raw moments of each of FINGERPRINT_RUNS, by the ``simulator`` this process imports."""
+    """sha-256 (16 hex digits) of the raw moments of each of FINGERPRINT_RUNS, by the ``simulator`` this process
+    imports."""
     from distributions import Market
     from simulator import simulate
 
@@ -125,7 +126,8 @@ def main(argv=None) -> int:
     for row in table:
         if "ten_over_three" in row:
             print(f"{row['row']:>10}  ten mechanisms cost {row['previous_ten_over_three']:5.2f}x -> "
-                  f"{row['ten_over_three']:5.2f}x the three (ten distinct rules: {row['ten_distinct_over_three']:5.2f}x)")
+                  f"{row['ten_over_three']:5.2f}x the three "
+                  f"(ten distinct rules: {row['ten_distinct_over_three']:5.2f}x)")
         else:
             print(f"{row['row']:>10}  ratio to numpy {row['previous_ratio']:6.1f}x -> {row['ratio']:6.1f}x  "
                   f"({row['ratio_to_generator_limit']:4.2f} of the generator limit), speed-up {row['speedup']:5.2f}x")
