@@ -5,7 +5,7 @@ is bound by its instruction count; LANES independent streams advanced in lockste
 compiler turns into vector instructions (0.2-0.4 ns a draw against 0.86 for one stream, AVX-512 here). The
 draws stay those of the chunk's one stream (``profile.py``): a *segment* of LANES x P auctions is cut into LANES
 runs of P consecutive auctions, and lane l starts from the segment's state jumped l P n steps ahead
-(``jump.jump_state``), so every auction sees exactly the uniforms of the serial scan and the kernel's numbers
+(``jump.jump_words``, ``jump.jump_state``), so every auction sees exactly the uniforms of the serial scan and the kernel's numbers
 are the same to the bit. The lanes store each auction's scan (two smallest quantiles; with a pool, its count
 and first member) and ``profile.py`` then runs the mechanisms on the auctions in their serial order. A chunk of
 fewer than LANES auctions (n above 2^16) splits each auction's buyers among the lanes instead
@@ -27,7 +27,7 @@ import distributions.kernels
 from distributions.kernels import v_of_q
 
 from . import jitcache, jump, rng
-from .jump import jump_state, jump_words
+from .jump import jump_state
 from .rng import key_uniform, xoshiro_next
 
 jitcache.register(__file__, [distributions.kernels, rng, jump])
@@ -67,30 +67,32 @@ def lane_plan(size, n, cap, rules):
 
 @numba.njit(cache=True)
 def lane_scratch(P):
-    """Work arrays of a segment: lane states (4, LANES) and the stored scans of LANES x P auctions (the two
-    smallest quantiles, the quantile of buyer 0, and their three values)."""
-    A = max(1, LANES * P)
-    return np.empty((4, LANES), dtype=np.uint64), np.empty((A, 6))
+    """The stored scans of a segment of LANES x P auctions: per auction the two smallest quantiles, the quantile of
+    buyer 0, and their three values."""
+    return np.empty((max(1, LANES * P), 6))
 
 
 @numba.njit(cache=True, inline="always")
-def _start_lanes(st, P, n, poly, S):
-    """Lane l's state = the segment's start ``st`` jumped l P n steps (``poly`` = x^(P n) mod p)."""
-    s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
+def _lanes_from(st, P, n, poly):
+    """The lanes' streams, lane l's = ``st`` jumped l P n steps (``poly`` = x^(P n) mod p), as four arrays of
+    LANES words (separate allocations: the compiler sees they do not alias, and vectorises), and three arrays
+    for the keys of ``_draws``."""
+    s0, s1, s2, s3 = (np.empty(LANES, dtype=np.uint64), np.empty(LANES, dtype=np.uint64),
+                      np.empty(LANES, dtype=np.uint64), np.empty(LANES, dtype=np.uint64))
+    x0, x1, x2, x3 = st[0], st[1], st[2], st[3]
     for l in range(LANES):
-        S[0, l], S[1, l], S[2, l], S[3, l] = s0, s1, s2, s3
-        s0, s1, s2, s3 = jump_state(poly, s0, s1, s2, s3)
+        s0[l], s1[l], s2[l], s3[l] = x0, x1, x2, x3
+        x0, x1, x2, x3 = jump_state(poly, x0, x1, x2, x3)
+    keys = (np.empty(LANES, dtype=np.uint64), np.empty(LANES, dtype=np.uint64), np.empty(LANES, dtype=np.uint64))
+    return s0, s1, s2, s3, keys
 
 
 @numba.njit(cache=True)
-def lane_segment(st, P, n, poly, lanes, kind, params, pooled):
-    """Scan one segment of LANES x P auctions from the stream ``st`` (advanced in place past the segment) into the
-    stored scans of ``lanes`` (auction l P + t of the segment is lane l's t-th), then their values
+def lane_segment(st, P, n, poly, scans, kind, params, pooled):
+    """Scan one segment of LANES x P auctions from the stream ``st`` (advanced in place past the segment) into
+    ``scans`` (``lane_scratch``; auction l P + t of the segment is lane l's t-th), then their values
     (``_segment_values``)."""
-    S, scans = lanes
-    _start_lanes(st, P, n, poly, S)
-    s0, s1, s2, s3 = S[0].copy(), S[1].copy(), S[2].copy(), S[3].copy()  # separate arrays: no aliasing
-    k0, k1, k2 = np.empty(LANES, dtype=np.uint64), np.empty(LANES, dtype=np.uint64), np.empty(LANES, dtype=np.uint64)
+    s0, s1, s2, s3, (k0, k1, k2) = _lanes_from(st, P, n, poly)
     for t in range(P):
         _draws(n, s0, s1, s2, s3, k0, k1, k2)
         for l in range(LANES):
@@ -135,11 +137,10 @@ def _draws(n, s0, s1, s2, s3, k0, k1, k2):
 
 
 @numba.njit(cache=True, inline="always")
-def lane_auction(lanes, a, n, top, vtop, cnt, mem_u, mem_i):
+def lane_auction(scans, a, n, top, vtop, cnt, mem_u, mem_i):
     """Auction a of the last segment into the per-auction arrays of ``profile._scan``'s output: the two smallest
     quantiles and, for the pool that holds every buyer, its count n and first member met, buyer 0; their values
     into the value cache ``vtop`` of ``profile.record_outcomes``."""
-    scans = lanes[1]
     top[0] = scans[a, 0]
     top[1] = scans[a, 1]
     cnt[0] = n
@@ -157,10 +158,7 @@ def auction_in_lanes(st, n, poly, kind, params, pooled, scans):
     n - LANES m left are drawn after lane LANES - 1's. Writes the auction's scan and values into row 0 of
     ``scans`` (as ``lane_segment``): the two smallest of the lanes' pairs, buyer 0 = lane 0's first draw."""
     m = n // LANES
-    S = np.empty((4, LANES), dtype=np.uint64)
-    _start_lanes(st, 1, m, poly, S)
-    s0, s1, s2, s3 = S[0].copy(), S[1].copy(), S[2].copy(), S[3].copy()
-    k0, k1, k2 = np.empty(LANES, dtype=np.uint64), np.empty(LANES, dtype=np.uint64), np.empty(LANES, dtype=np.uint64)
+    s0, s1, s2, s3, (k0, k1, k2) = _lanes_from(st, 1, m, poly)
     _draws(m, s0, s1, s2, s3, k0, k1, k2)
     a, b = _NO_KEY, _NO_KEY
     for l in range(LANES):
@@ -177,10 +175,3 @@ def auction_in_lanes(st, n, poly, kind, params, pooled, scans):
     st[0], st[1], st[2], st[3] = x0, x1, x2, x3
     scans[0, 0], scans[0, 1], scans[0, 2] = key_uniform(a), key_uniform(b), key_uniform(k0[0])
     _segment_values(scans[:1], kind, params, pooled)
-
-
-@numba.njit(cache=True)
-def segment_poly(P, n):
-    """x^(P n) mod p: the jump between consecutive lanes of a segment (``jump.jump_words``), 4 uint64 words."""
-    c0, c1, c2, c3 = jump_words(P * n)
-    return np.uint64(c0), np.uint64(c1), np.uint64(c2), np.uint64(c3)

@@ -53,12 +53,13 @@ import distributions.kernels
 import distributions.kinds
 from distributions.kernels import v_of_q
 
-from . import compiled, jitcache, lanes as lanes_module, rng
-from .lanes import (AUCTION_LANES_N, LANES, auction_in_lanes, lane_auction, lane_plan, lane_scratch,
-                    lane_segment, lanes_fit, segment_poly)
+from . import compiled, jitcache, jump, lanes as lanes_module, rng
+from .jump import jump_words
+from .lanes import (AUCTION_LANES_N, LANES, auction_in_lanes, lane_auction, lane_plan, lane_scratch, lane_segment,
+                    lanes_fit)
 from .rng import to_open_uniform, xoshiro_next
 
-jitcache.register(__file__, [distributions.kernels, distributions.kinds, rng, compiled, lanes_module])
+jitcache.register(__file__, [distributions.kernels, distributions.kinds, rng, compiled, jump, lanes_module])
 
 METRICS = ("revenue", "surplus", "welfare", "sold")
 REVENUE, SURPLUS, WELFARE, SOLD = range(4)
@@ -434,14 +435,14 @@ def _fold(a, size, buf, mean, comom, mu, count, nb):
 
 
 @numba.njit(cache=True, _nrt=False)
-def _lane_auctions(lanes, a, size, rules, kind, params, n, mean, comom, scratch, count, nb):
+def _lane_auctions(scans, a, size, rules, kind, params, n, mean, comom, scratch, count, nb):
     """Run the mechanisms on the auctions of the segment just scanned (``lanes.lane_segment``), auctions a, a + 1,
     ... of the chunk, in order; returns the new (count, nb). Compiled without the reference-counting runtime (it
     allocates nothing), so the inlined helpers cost no atomic increments per auction -- with them, n = 10
     auctions ran 3x slower."""
     top, vtop, cnt, mem_u, mem_i, ptr, buf, mu = scratch
-    for t in range(lanes[1].shape[0]):
-        lane_auction(lanes, t, n, top, vtop, cnt, mem_u, mem_i)
+    for t in range(scans.shape[0]):
+        lane_auction(scans, t, n, top, vtop, cnt, mem_u, mem_i)
         record_outcomes(rules, top, top.shape[0], vtop, cnt, mem_u, mem_i, ptr, kind, params, buf, nb)
         count, nb = _fold(a + t, size, buf, mean, comom, mu, count, nb)
     return count, nb
@@ -467,16 +468,16 @@ def _chunk_into(state, size, rules, kind, params, n, mean, comom):
     draws, auction by auction, and the same numbers."""
     P, segments = lane_plan(size, n, min(rules.max_units + 1, n), rules)
     scratch = _scratch(rules, n)
-    lanes = lane_scratch(P)
+    scans = lane_scratch(P)
     st = state.copy()
     zero_moments(mean, comom)
     count, nb = 0.0, 0
     done = 0
     if segments > 0:
-        poly = segment_poly(P, n)
+        poly = jump_words(P * n)
         for s in range(segments):
-            lane_segment(st, P, n, poly, lanes, kind, params, rules.has_pools)
-            count, nb = _lane_auctions(lanes, s * LANES * P, size, rules, kind, params, n, mean, comom, scratch,
+            lane_segment(st, P, n, poly, scans, kind, params, rules.has_pools)
+            count, nb = _lane_auctions(scans, s * LANES * P, size, rules, kind, params, n, mean, comom, scratch,
                                        count, nb)
         done = segments * LANES * P
     elif n >= AUCTION_LANES_N and lanes_fit(min(rules.max_units + 1, n), rules):
@@ -490,10 +491,10 @@ def _chunk_into(state, size, rules, kind, params, n, mean, comom):
 def _split_auctions(st, size, rules, kind, params, n, mean, comom, scratch, count, nb):
     """Every auction of the chunk with its buyers split among the lanes (``lanes.auction_in_lanes``: a chunk of
     fewer than LANES auctions of many buyers), then the mechanisms run on it; returns the new (count, nb)."""
-    one = (np.empty((4, LANES), dtype=np.uint64), np.empty((1, 6)))
-    poly = segment_poly(1, n // LANES)
+    one = lane_scratch(1)[:1]
+    poly = jump_words(n // LANES)
     for a in range(size):
-        auction_in_lanes(st, n, poly, kind, params, rules.has_pools, one[1])
+        auction_in_lanes(st, n, poly, kind, params, rules.has_pools, one)
         count, nb = _lane_auctions(one, a, size, rules, kind, params, n, mean, comom, scratch, count, nb)
     return count, nb
 
